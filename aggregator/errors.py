@@ -1,0 +1,47 @@
+"""The one error tree of the aggregator.
+
+Third-party errors are wrapped at the edge of the module that meets them
+(``raise FetchError(...) from e``) so callers only ever catch these.
+"""
+
+
+class AggregatorError(Exception):
+    """Base of every error the aggregator raises on purpose."""
+
+
+class ConfigError(AggregatorError):
+    """The configuration file is missing, unreadable or invalid.
+
+    ``path`` names the file, ``key`` the key path inside it (``feeds[3].url``)
+    and ``hint`` what to do about it.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None,
+                 hint: str | None = None):
+        self.path = path
+        self.key = key
+        self.hint = hint
+        self.message = message
+        where = path or "config"
+        if key:
+            where = f"{where}: {key}"
+        text = f"{where}: {message}"
+        if hint:
+            text += f" (hint: {hint})"
+        super().__init__(text)
+
+
+class FetchError(AggregatorError):
+    """A feed could not be downloaded (network, HTTP status, size cap...)."""
+
+
+class ParseError(AggregatorError):
+    """A feed's bytes could not be turned into entries at all."""
+
+
+class StoreError(AggregatorError):
+    """The SQLite store could not be opened, migrated or written."""
+
+
+class RenderError(AggregatorError):
+    """The site could not be rendered or published."""

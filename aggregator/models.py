@@ -1,0 +1,179 @@
+"""Frozen dataclasses exchanged at every stage boundary.
+
+The stages (fetch, parse, language, topics, store, render) never import one
+another; they only exchange these values. Times are timezone-aware UTC
+``datetime`` objects; languages are ISO 639-1 codes (``und`` when unknown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """One feed as configured in config.yaml."""
+
+    id: str  # stable slug, unique in the config; names the feed in the store and on the site
+    url: str  # http(s) URL, file:// URL or absolute local path (relative paths resolved by config)
+    name: str  # display name
+    language: str | None = None  # the config's language hint (a prior, not the answer)
+    topics: tuple[str, ...] = ()  # topic ids the config assigns to every entry of this feed
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one download attempt of one feed gave."""
+
+    feed_id: str  # FeedSource.id
+    url: str  # the URL that was requested
+    fetched_at: datetime  # when the attempt started
+    status: int | None = None  # final HTTP status (200 for a local file), None when no answer
+    content: bytes | None = None  # the body, None on 304 or failure
+    headers: Mapping[str, str] = field(default_factory=dict)  # response headers, lower-case names
+    final_url: str | None = None  # URL after redirects
+    permanent_url: str | None = None  # new URL announced by a 301/308 chain, None otherwise
+    etag: str | None = None  # ETag to send back next time
+    last_modified: str | None = None  # Last-Modified to send back next time
+    not_modified: bool = False  # the server answered 304
+    gone: bool = False  # the server answered 410
+    retry_after: float | None = None  # seconds the server asked us to wait (429/503), clamped
+    error: str | None = None  # human-readable failure, None on success or 304
+    elapsed: float = 0.0  # seconds spent
+
+    @property
+    def ok(self) -> bool:
+        """True when the feed answered with content or 304."""
+        return self.error is None and (self.not_modified or self.content is not None)
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One entry as the feed gave it, before any enrichment."""
+
+    guid: str  # the entry's id (guid/id), falling back to link, then a content hash
+    title: str  # plain text
+    link: str | None = None  # absolute URL of the original
+    summary: str = ""  # HTML (untrusted) or text
+    content: str = ""  # full HTML content (untrusted), "" when the feed has none
+    author: str | None = None
+    published: datetime | None = None  # published, else updated, UTC
+    updated: datetime | None = None
+    categories: tuple[str, ...] = ()  # the feed's own tags/categories
+    language: str | None = None  # declared language (xml:lang / feed <language>), raw
+    base: str | None = None  # base URL for resolving relative links in the HTML
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A whole feed document, parsed."""
+
+    title: str
+    link: str | None = None  # the site's home page
+    language: str | None = None  # declared feed language, raw
+    entries: tuple[ParsedEntry, ...] = ()
+    warning: str | None = None  # set when the document was malformed but partly readable
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of text in one language, as offsets into ``Detection.text``."""
+
+    start: int
+    end: int
+    lang: str
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The language of a text."""
+
+    lang: str  # ISO 639-1 (en, ta, si, de...), "und" when there is too little signal
+    confidence: float  # 0..1
+    script: str = "Zyyy"  # ISO 15924 of the dominant script: Latn, Taml, Sinh, Deva... Zyyy = none
+    romanized: bool = False  # Tamil or Sinhala written in Latin letters
+    segments: tuple[Segment, ...] = ()  # runs of different languages, empty for one-language text
+    legacy_encoding: str | None = None  # bamini, tscii, fm-abhaya... when the text was one
+    text: str = ""  # the normalised text (converted to Unicode for legacy encodings); offsets refer here
+
+
+@dataclass(frozen=True)
+class TopicDef:
+    """A configured topic."""
+
+    id: str  # slug used in URLs and feed.json tags
+    names: Mapping[str, str]  # display name per UI language (en, ta, si)
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # per language
+
+
+@dataclass(frozen=True)
+class TopicAssignment:
+    """The topic chosen for an entry and why."""
+
+    topic: str  # a TopicDef.id or "other"
+    confidence: float  # 0..1
+    why: str  # the rule or keywords that decided, for users tuning their config
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry ready to store and render: parsed, detected, classified, sanitised."""
+
+    feed_id: str
+    guid: str
+    title: str  # plain text, converted to Unicode when it was in a legacy font encoding
+    link: str | None
+    summary_html: str  # sanitised HTML excerpt, safe to mark |safe
+    content_html: str  # sanitised full HTML, "" when none
+    author: str | None
+    published: datetime  # falls back to the first time we saw it
+    lang: str
+    lang_confidence: float
+    topic: str
+    topic_confidence: float = 0.0
+    topic_why: str = ""
+    categories: tuple[str, ...] = ()
+    romanized: bool = False
+    legacy_encoding: str | None = None
+    original_title: str | None = None  # the title as the feed gave it, when it was converted
+    segments: tuple[Segment, ...] = ()  # language runs of title + text, when mixed
+    story: str | None = None  # story id shared by entries about the same event
+    id: int | None = None  # row id once stored
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the store remembers about one feed between runs."""
+
+    feed_id: str
+    url: str  # URL as configured
+    final_url: str | None = None  # URL after the last redirects
+    moved_to: str | None = None  # permanent redirect target not yet applied to the config
+    title: str | None = None  # the feed's own title
+    site_link: str | None = None  # the feed's home page
+    language: str | None = None  # the language most of its entries are in
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    next_due: datetime | None = None
+    failures: int = 0  # consecutive failures, drives back-off
+    gone: bool = False  # the server said 410
+    entry_count: int = 0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one update run did, for the CLI's summary line."""
+
+    feeds_ok: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: int = 0
+    feeds_skipped: int = 0  # not due yet, or gone
+    new_entries: int = 0
+    pages_written: int = 0
+    failures: tuple[tuple[str, str], ...] = ()  # (feed id, error)
