@@ -24,6 +24,16 @@ class FeedSource:
 
 
 @dataclass(frozen=True)
+class FetchRequest:
+    """One download to make: the feed, the URL to ask and the validators to send back."""
+
+    source: FeedSource
+    url: str  # the configured URL, or the last permanent redirect target
+    etag: str | None = None  # sent as If-None-Match
+    last_modified: str | None = None  # sent as If-Modified-Since
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """What one download attempt of one feed gave."""
 
@@ -177,3 +187,21 @@ class RunSummary:
     new_entries: int = 0
     pages_written: int = 0
     failures: tuple[tuple[str, str], ...] = ()  # (feed id, error)
+
+
+@dataclass(frozen=True)
+class FeedView:
+    """A feed as the site shows it: its configuration and its stored state."""
+
+    source: FeedSource
+    state: FeedState | None = None
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """Everything the renderer needs, read from the store by the pipeline."""
+
+    entries: tuple[Entry, ...]  # newest first
+    feeds: tuple[FeedView, ...]
+    topics: tuple[TopicDef, ...]  # configured topics, in config order ("other" is implicit)
+    generated_at: datetime

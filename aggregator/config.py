@@ -1,0 +1,448 @@
+"""Load and validate config.yaml into one typed, frozen ``Config``.
+
+Every default lives here. A bad file fails at load with the file, the key's
+path (``feeds[3].url``), its line, what is wrong and a hint; unknown keys are
+errors (typos happen), with a "did you mean" where one is close.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlparse
+
+from .errors import ConfigError
+from .models import FeedSource, TopicDef
+
+__version__ = "0.1.0"
+PROJECT_URL = "https://github.com/aggregator-project/aggregator"
+DEFAULT_USER_AGENT = f"aggregator/{__version__} (+{PROJECT_URL})"
+UI_LANGUAGES = ("en", "ta", "si")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """How the static site looks and where it goes."""
+
+    title: str = "Digest"
+    base_url: str = ""  # absolute URL the site is published at; "" = relative links only
+    output: Path = Path("site")  # output folder (absolute once loaded)
+    languages: tuple[str, ...] = ("en", "ta", "si")  # entry languages that get their own page
+    ui_language: str = "en"  # language of the interface on the main pages
+    ui_languages: tuple[str, ...] = UI_LANGUAGES  # interface translations built (language switcher)
+    days: int = 7  # days of entries on the front page
+    per_page: int = 50  # entries per page before paginating
+    full_content: bool = False  # show full content instead of an excerpt
+    excerpt_chars: int = 400  # excerpt length
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Where entries are kept."""
+
+    path: Path = Path("aggregator.sqlite3")  # SQLite file (absolute once loaded)
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """How feeds are downloaded."""
+
+    concurrency: int = 20  # downloads at once, over all hosts
+    per_host: int = 2  # downloads at once to one host
+    timeout: float = 30.0  # seconds for the whole download of one feed
+    connect_timeout: float = 10.0  # seconds to connect
+    read_timeout: float = 15.0  # seconds of silence while reading
+    max_bytes: int = 10_000_000  # body size cap, enforced while streaming (after decompression)
+    user_agent: str = DEFAULT_USER_AGENT
+    retries: int = 1  # extra attempts on a connection error or timeout within one run
+    max_backoff: float = 86_400.0  # longest wait after repeated failures, seconds
+    max_retry_after: float = 86_400.0  # clamp for Retry-After / Cache-Control, seconds
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """When `aggregator serve` runs the job."""
+
+    interval: float | None = 1800.0  # seconds between runs (used when cron is not set)
+    cron: str | None = None  # crontab expression, e.g. "*/30 * * * *"
+    jitter: float = 0.1  # fraction of a feed's interval added at random, spreads load
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, passed explicitly to whoever needs a part of it."""
+
+    path: Path  # the config file itself
+    site: SiteConfig = field(default_factory=SiteConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    topics: tuple[TopicDef, ...] = ()
+    feeds: tuple[FeedSource, ...] = ()
+
+    def with_output(self, output: Path) -> "Config":
+        from dataclasses import replace
+        return replace(self, site=replace(self.site, output=Path(output).resolve()))
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$")
+_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_LANG = re.compile(r"^[a-z]{2,3}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class _Checker:
+    """Walks the raw YAML tree, collecting the key path for error messages."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, message: str, hint: str | None = None, node: Any = None,
+             item: Any = None) -> ConfigError:
+        where = str(self.path)
+        line = _line_of(node, item)
+        if line is not None:
+            where = f"{where}:{line}"
+        return ConfigError(message, path=where, key=key or None, hint=hint)
+
+    def mapping(self, value: Any, key: str, allowed: Mapping[str, Any]) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"must be a mapping of keys, got {_kind(value)}",
+                            f"allowed keys: {', '.join(allowed)}")
+        for k in value:
+            if k not in allowed:
+                close = difflib.get_close_matches(str(k), list(allowed), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+                raise self.fail(_join(key, k), "unknown key", hint, node=value, item=k)
+        return dict(value)
+
+    def string(self, value: Any, key: str, *, empty: bool = False) -> str:
+        if not isinstance(value, str) or (not empty and not value.strip()):
+            raise self.fail(key, f"must be a non-empty string, got {_kind(value)}")
+        return value.strip()
+
+    def number(self, value: Any, key: str, *, minimum: float = 0, integer: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, f"must be a number, got {_kind(value)}")
+        if integer and int(value) != value:
+            raise self.fail(key, f"must be a whole number, got {value}")
+        if value < minimum:
+            raise self.fail(key, f"must be at least {minimum}, got {value}")
+        return int(value) if integer else float(value)
+
+    def duration(self, value: Any, key: str) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return float(value)
+        m = _DURATION.match(str(value)) if isinstance(value, str) else None
+        if not m or float(m.group(1)) <= 0:
+            raise self.fail(key, f"is not a duration: {value!r}",
+                            "write seconds (1800) or a number with a unit: 30m, 2h, 1d")
+        return float(m.group(1)) * _UNITS[m.group(2)]
+
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, got {_kind(value)}")
+        return value
+
+    def lang(self, value: Any, key: str) -> str:
+        text = self.string(value, key).lower()
+        if not _LANG.match(text):
+            raise self.fail(key, f"is not a language code: {value!r}",
+                            "use an ISO 639-1 code such as en, ta or si")
+        return text
+
+    def langs(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, f"must be a non-empty list of language codes, got {_kind(value)}",
+                            "for example [en, ta, si]")
+        return tuple(self.lang(v, f"{key}[{i}]") for i, v in enumerate(value))
+
+
+def _join(prefix: str, key: Any) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _line_of(node: Any, item: Any) -> int | None:
+    """1-based line of ``item`` inside a ruamel node, when ruamel kept it."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        if isinstance(node, list):
+            return lc.item(item)[0] + 1
+        if item is not None:
+            return lc.key(item)[0] + 1
+        return lc.line + 1
+    except Exception:  # ruamel keeps no position for some nodes
+        return None
+
+
+def _slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60] or "feed"
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file with ruamel (round-trip, so positions are known)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError("file not found", path=str(path),
+                          hint="pass --config PATH or copy config.yaml from the project") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read: {e}", path=str(path)) from e
+    try:
+        return YAML(typ="rt").load(text)
+    except YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"not valid YAML: {problem}", path=where,
+                          hint="check indentation and quote values that contain ':' or '#'") from e
+
+
+_TOP = {"site": 0, "storage": 0, "fetch": 0, "schedule": 0, "topics": 0, "feeds": 0}
+_SITE = {f: 0 for f in SiteConfig.__dataclass_fields__}
+_STORAGE = {"path": 0}
+_FETCH = {f: 0 for f in FetchConfig.__dataclass_fields__}
+_SCHEDULE = {f: 0 for f in ScheduleConfig.__dataclass_fields__}
+_TOPIC = {"id": 0, "names": 0, "keywords": 0}
+_FEED = {"url": 0, "name": 0, "id": 0, "language": 0, "topics": 0}
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, validate and resolve ``path``; raises ``ConfigError`` on any problem."""
+    path = Path(path).resolve()
+    raw = read_yaml(path)
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Any, path: Path) -> Config:
+    """Validate an already-parsed YAML tree (see ``load_config``)."""
+    c = _Checker(path)
+    if raw is None:
+        raise c.fail("", "the file is empty", "start from the shipped config.yaml")
+    top = c.mapping(raw, "", _TOP)
+    base = path.parent
+    site = _site(c, top.get("site"), base)
+    storage = _storage(c, top.get("storage"), base)
+    fetch = _fetch(c, top.get("fetch"))
+    schedule = _schedule(c, top.get("schedule"))
+    topics = _topics(c, top.get("topics"))
+    feeds = _feeds(c, top.get("feeds"), base, {t.id for t in topics})
+    return Config(path=path, site=site, storage=storage, fetch=fetch, schedule=schedule,
+                  topics=topics, feeds=feeds)
+
+
+def _site(c: _Checker, raw: Any, base: Path) -> SiteConfig:
+    d = c.mapping(raw, "site", _SITE)
+    kw: dict[str, Any] = {}
+    for k in ("title", "base_url"):
+        if k in d:
+            kw[k] = c.string(d[k], f"site.{k}", empty=(k == "base_url"))
+    if kw.get("base_url") and urlparse(kw["base_url"]).scheme not in ("http", "https"):
+        raise c.fail("site.base_url", f"must be an http(s) URL, got {kw['base_url']!r}",
+                     "for example https://example.org/digest/", node=raw, item="base_url")
+    kw["output"] = (base / c.string(d.get("output", "site"), "site.output")).resolve()
+    for k in ("languages", "ui_languages"):
+        if k in d:
+            kw[k] = c.langs(d[k], f"site.{k}")
+    if "ui_language" in d:
+        kw["ui_language"] = c.lang(d["ui_language"], "site.ui_language")
+    ui = kw.get("ui_languages", UI_LANGUAGES)
+    for i, lang in enumerate(ui):
+        if lang not in UI_LANGUAGES:
+            raise c.fail(f"site.ui_languages[{i}]", f"no interface translation for {lang!r}",
+                         f"choose among {', '.join(UI_LANGUAGES)}")
+    if kw.get("ui_language", "en") not in ui:
+        raise c.fail("site.ui_language", f"{kw['ui_language']!r} is not in site.ui_languages",
+                     f"choose among {', '.join(ui)}")
+    for k, minimum in (("days", 1), ("per_page", 5), ("excerpt_chars", 50)):
+        if k in d:
+            kw[k] = c.number(d[k], f"site.{k}", minimum=minimum, integer=True)
+    if "full_content" in d:
+        kw["full_content"] = c.boolean(d["full_content"], "site.full_content")
+    return SiteConfig(**kw)
+
+
+def _storage(c: _Checker, raw: Any, base: Path) -> StorageConfig:
+    d = c.mapping(raw, "storage", _STORAGE)
+    return StorageConfig(path=(base / c.string(d.get("path", "aggregator.sqlite3"),
+                                               "storage.path")).resolve())
+
+
+def _fetch(c: _Checker, raw: Any) -> FetchConfig:
+    d = c.mapping(raw, "fetch", _FETCH)
+    kw: dict[str, Any] = {}
+    for k in ("concurrency", "per_host", "max_bytes", "max_redirects"):
+        if k in d:
+            kw[k] = c.number(d[k], f"fetch.{k}", minimum=1, integer=True)
+    if "retries" in d:
+        kw["retries"] = c.number(d["retries"], "fetch.retries", minimum=0, integer=True)
+    for k in ("timeout", "connect_timeout", "read_timeout", "max_backoff", "max_retry_after"):
+        if k in d:
+            kw[k] = c.duration(d[k], f"fetch.{k}")
+    if "user_agent" in d:
+        kw["user_agent"] = c.string(d["user_agent"], "fetch.user_agent")
+    return FetchConfig(**kw)
+
+
+def _schedule(c: _Checker, raw: Any) -> ScheduleConfig:
+    d = c.mapping(raw, "schedule", _SCHEDULE)
+    kw: dict[str, Any] = {}
+    if "cron" in d and d["cron"] is not None:
+        expr = c.string(d["cron"], "schedule.cron")
+        if len(expr.split()) != 5:
+            raise c.fail("schedule.cron", f"needs 5 fields, got {expr!r}",
+                         "minute hour day month weekday, e.g. '*/30 * * * *'")
+        try:
+            from apscheduler.triggers.cron import CronTrigger
+            CronTrigger.from_crontab(expr)
+        except ValueError as e:
+            raise c.fail("schedule.cron", f"is not a valid cron expression: {e}",
+                         "e.g. '*/30 * * * *' or '0 6,18 * * *'") from e
+        kw["cron"] = expr
+    if "interval" in d:
+        kw["interval"] = c.duration(d["interval"], "schedule.interval")
+    if "jitter" in d:
+        kw["jitter"] = c.number(d["jitter"], "schedule.jitter")
+    return ScheduleConfig(**kw)
+
+
+def _topics(c: _Checker, raw: Any) -> tuple[TopicDef, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise c.fail("topics", f"must be a list of topics, got {_kind(raw)}",
+                     "each topic: {id: sports, names: {en: Sports}, keywords: {en: [cricket]}}")
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(raw):
+        key = f"topics[{i}]"
+        d = c.mapping(item, key, _TOPIC)
+        if "id" not in d:
+            raise c.fail(f"{key}.id", "is missing", "give each topic a short id such as sports",
+                         node=raw, item=i)
+        tid = c.string(d["id"], f"{key}.id")
+        if not _SLUG.match(tid) or tid == "other":
+            raise c.fail(f"{key}.id", f"{tid!r} cannot be a topic id",
+                         "lower-case letters, digits and '-'; 'other' is reserved")
+        if tid in seen:
+            raise c.fail(f"{key}.id", f"duplicate topic id {tid!r}", "topic ids must be unique")
+        seen.add(tid)
+        names_raw = c.mapping(d.get("names"), f"{key}.names", {k: 0 for k in UI_LANGUAGES})
+        names = {lang: c.string(v, f"{key}.names.{lang}") for lang, v in names_raw.items()}
+        names.setdefault("en", tid.replace("-", " ").title())
+        kw_raw = d.get("keywords") or {}
+        if not isinstance(kw_raw, Mapping):
+            raise c.fail(f"{key}.keywords", "must map a language to a list of words",
+                         "keywords: {en: [cricket], ta: [கிரிக்கெட்]}")
+        keywords = {}
+        for lang, words in kw_raw.items():
+            k2 = f"{key}.keywords.{lang}"
+            c.lang(lang, k2)
+            if not isinstance(words, list):
+                raise c.fail(k2, f"must be a list of words, got {_kind(words)}")
+            keywords[str(lang)] = tuple(c.string(w, f"{k2}[{j}]") for j, w in enumerate(words))
+        out.append(TopicDef(id=tid, names=names, keywords=keywords))
+    return tuple(out)
+
+
+def _feeds(c: _Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[FeedSource, ...]:
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise c.fail("feeds", f"must be a list of feeds, got {_kind(raw)}",
+                     "each feed: {url: https://example.org/feed.xml, name: Example}")
+    out: list[FeedSource] = []
+    ids: set[str] = set()
+    urls: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        key = f"feeds[{i}]"
+        if isinstance(item, str):
+            item = {"url": item}
+        d = c.mapping(item, key, _FEED)
+        if "url" not in d:
+            raise c.fail(f"{key}.url", "is missing", "every feed needs a url", node=raw, item=i)
+        url = resolve_feed_url(c.string(d["url"], f"{key}.url"), base)
+        if url is None:
+            raise c.fail(f"{key}.url", f"is not an http(s) URL, file:// URL or path: {d['url']!r}",
+                         "for example https://example.org/feed.xml or feeds/local.xml",
+                         node=item, item="url")
+        if url in urls:
+            raise c.fail(f"{key}.url", f"the same feed is already listed as feeds[{urls[url]}]",
+                         "remove one of them", node=item, item="url")
+        urls[url] = i
+        name = c.string(d["name"], f"{key}.name") if "name" in d else _default_name(url)
+        fid = c.string(d["id"], f"{key}.id") if "id" in d else _slugify(name)
+        if "id" in d and not _SLUG.match(fid):
+            raise c.fail(f"{key}.id", f"{fid!r} is not a valid id",
+                         "lower-case letters, digits and '-'")
+        n = 2
+        base_id = fid
+        while fid in ids:
+            if "id" in d:
+                raise c.fail(f"{key}.id", f"duplicate feed id {fid!r}", "feed ids must be unique")
+            fid = f"{base_id}-{n}"
+            n += 1
+        ids.add(fid)
+        lang = c.lang(d["language"], f"{key}.language") if d.get("language") else None
+        topics: tuple[str, ...] = ()
+        if d.get("topics") is not None:
+            t = d["topics"]
+            t = [t] if isinstance(t, str) else t
+            if not isinstance(t, list):
+                raise c.fail(f"{key}.topics", f"must be a list of topic ids, got {_kind(t)}")
+            topics = tuple(c.string(x, f"{key}.topics[{j}]") for j, x in enumerate(t))
+            for j, tid in enumerate(topics):
+                if tid not in topic_ids:
+                    close = difflib.get_close_matches(tid, sorted(topic_ids), n=1)
+                    raise c.fail(f"{key}.topics[{j}]", f"unknown topic {tid!r}",
+                                 f"did you mean '{close[0]}'?" if close
+                                 else "define it under topics: first")
+        out.append(FeedSource(id=fid, url=url, name=name, language=lang, topics=topics))
+    return tuple(out)
+
+
+def resolve_feed_url(url: str, base: Path) -> str | None:
+    """Absolute http(s)/file URL for ``url``; relative paths are relative to the config."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("http", "https"):
+        return url if parsed.netloc else None
+    if parsed.scheme == "file":
+        return url
+    if parsed.scheme and len(parsed.scheme) > 1:  # not a Windows drive letter
+        return None
+    return (base / url).resolve().as_uri()
+
+
+def _default_name(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return Path(parsed.path).stem
+    return parsed.netloc.removeprefix("www.") or url
