@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 from .errors import ConfigError
 from .models import FeedSource, TopicDef
 
-__version__ = "0.1.0"
+from . import __version__
+
 PROJECT_URL = "https://github.com/aggregator-project/aggregator"
 DEFAULT_USER_AGENT = f"aggregator/{__version__} (+{PROJECT_URL})"
 UI_LANGUAGES = ("en", "ta", "si")

@@ -1,0 +1,340 @@
+"""The ``aggregator`` command.
+
+Exit codes (also in ``aggregator --help``):
+  0  done (some feeds may have failed: see the summary and ``aggregator status``)
+  1  the store or the site could not be written, or some --jsonl input lines were bad
+  2  bad configuration or bad command-line usage
+  130 interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import AggregatorError, ConfigError, RenderError, StoreError
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+log = logging.getLogger("aggregator")
+
+_EPILOG = """\
+examples:
+  aggregator run                          fetch every due feed, store, render the site
+  aggregator run --config examples/offline.yaml --output /tmp/site
+  aggregator render                       re-render the site from the store, no fetching
+  aggregator check                        validate config.yaml (exit 2 and the key's path if bad)
+  aggregator serve                        run on the schedule in config.yaml until Ctrl-C
+  aggregator status                       each feed's health, next fetch, errors
+  aggregator detect "பொதுமக்களுக்கு SLAF அறிவுறுத்தல்"
+  echo '{"text": "mama gedara yanawa"}' | aggregator detect --jsonl
+  aggregator classify "Sri Lanka beat India by five wickets"
+
+exit codes:
+  0    done; some feeds may have failed (the summary says which)
+  1    the store or the site could not be written; bad lines in --jsonl input
+  2    bad configuration or usage
+  130  interrupted
+
+The config file is --config, else $AGGREGATOR_CONFIG, else ./config.yaml.
+Output is plain log lines when stderr is not a terminal (cron); a progress bar otherwise.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose - args.quiet)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_CONFIG
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(f"aggregator: config error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (StoreError, RenderError) as e:
+        print(f"aggregator: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except AggregatorError as e:
+        print(f"aggregator: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("aggregator: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    top = _common_options(suppress=False)
+    common = _common_options(suppress=True)
+    parser = argparse.ArgumentParser(
+        prog="aggregator", parents=[top],
+        description="Fetch English, Tamil and Sinhala feeds, detect each entry's language, group "
+                    "entries by topic and story, and build a static digest site.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"aggregator {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], help="fetch due feeds, store entries, render the site",
+                       description="Fetch every feed that is due (all of them on the first run), store "
+                                   "new entries and re-render the site when anything changed.")
+    p.add_argument("-o", "--output", type=Path, help="output folder (default: site.output)")
+    p.add_argument("--all", action="store_true", help="fetch every feed, even those not due yet")
+    p.add_argument("--feed", action="append", metavar="ID", help="only this feed (repeatable)")
+    p.add_argument("--no-render", action="store_true", help="fetch and store only")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("render", parents=[common], help="re-render the site from the store",
+                       description="Render the whole site from what is stored, without fetching.")
+    p.add_argument("-o", "--output", type=Path, help="output folder (default: site.output)")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("check", parents=[common], help="validate the config file",
+                       description="Validate the config; exit 2 with the key's path and a hint "
+                                   "when something is wrong.")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("serve", parents=[common], help="run on the schedule from the config",
+                       description="Run the job now and then on schedule.interval or schedule.cron, "
+                                   "never two runs at once; stops cleanly on Ctrl-C or SIGTERM.")
+    p.add_argument("-o", "--output", type=Path, help="output folder (default: site.output)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("detect", parents=[common], help="detect the language of text",
+                       description="Print the language of TEXT, or with --jsonl read lines "
+                                   '{"text": ...} on stdin and write one JSON line per input.')
+    p.add_argument("text", nargs="*", help="text to identify")
+    p.add_argument("--jsonl", action="store_true", help="read JSON lines from stdin")
+    p.add_argument("--hint", help="declared language, used as a prior only")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("classify", parents=[common], help="show the topic an entry would get, and why",
+                       description="Print the topic for TEXT (a title, optionally more text), or "
+                                   'with --jsonl read lines {"title": ..., "text": ...} on stdin. '
+                                   "Uses the topics and keywords of the config when it exists.")
+    p.add_argument("text", nargs="*", help="title (and text) to classify")
+    p.add_argument("--jsonl", action="store_true", help="read JSON lines from stdin")
+    p.set_defaults(func=cmd_classify)
+
+    try:
+        from . import feeds_cli
+    except ImportError:  # pragma: no cover - part of the package
+        feeds_cli = None
+    if feeds_cli is not None:
+        feeds_cli.add_parsers(sub, common)
+    return parser
+
+
+def _common_options(suppress: bool) -> argparse.ArgumentParser:
+    """Options valid before and after the command.
+
+    The copy given to the subcommands defaults to SUPPRESS, so that
+    ``aggregator -c x.yaml run`` is not overridden by the subcommand's default.
+    """
+    def d(value):
+        return argparse.SUPPRESS if suppress else value
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", type=Path,
+                        default=d(Path(os.environ.get("AGGREGATOR_CONFIG", "config.yaml"))),
+                        help="the config file (default: $AGGREGATOR_CONFIG or ./config.yaml)")
+    common.add_argument("-q", "--quiet", action="count", default=d(0),
+                        help="only errors and the summary line")
+    common.add_argument("-v", "--verbose", action="count", default=d(0),
+                        help="one line per feed; -vv for debugging")
+    return common
+
+
+def _setup_logging(level: int) -> None:
+    lvl = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(max(-1, min(level, 2)),
+                                                                    logging.DEBUG)
+    logging.basicConfig(level=lvl, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING if lvl > logging.DEBUG else logging.DEBUG)
+
+
+def _load(args):
+    from .config import load_config
+    config = load_config(args.config)
+    if getattr(args, "output", None):
+        config = config.with_output(args.output)
+    return config
+
+
+def cmd_check(args) -> int:
+    config = _load(args)
+    if args.quiet < 1:
+        print(f"{config.path}: ok — {len(config.feeds)} feeds, {len(config.topics)} topics, "
+              f"site into {config.site.output}, store {config.storage.path}")
+    return EXIT_OK
+
+
+class Progress:
+    """A progress bar on a terminal, plain log lines otherwise (cron)."""
+
+    def __init__(self, total: int, quiet: int, verbose: int, stream=sys.stderr):
+        self.total, self.done, self.quiet, self.verbose = total, 0, quiet, verbose
+        self.stream = stream
+        self.tty = stream.isatty() and quiet == 0 and os.environ.get("TERM") != "dumb"
+
+    def __call__(self, outcome) -> None:
+        self.done += 1
+        line = f"{outcome.source.id}: {outcome.status}"
+        if outcome.new_entries:
+            line += f", {outcome.new_entries} new"
+        if outcome.error:
+            line += f" — {outcome.error}"
+        if self.tty:
+            width = 24
+            filled = int(width * self.done / max(self.total, 1))
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r\x1b[2K[{bar}] {self.done}/{self.total} {line[:60]}")
+            if self.done == self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif self.verbose > 0 or (outcome.error and self.quiet == 0):
+            log.log(logging.WARNING if outcome.error else logging.INFO, "%s", line)
+
+
+def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True, quiet: int = 0,
+             verbose: int = 0) -> tuple[int, str]:
+    """One run of the job: returns the exit code and the summary line."""
+    from . import pipeline
+    from .store import Store
+
+    started = time.monotonic()
+    with Store(config.storage.path) as store:
+        total = sum(1 for f in config.feeds if feed_ids is None or f.id in feed_ids)
+        progress = Progress(total, quiet, verbose)
+        summary, changed = pipeline.update(config, store, force=force, feed_ids=feed_ids,
+                                           on_feed=progress)
+        pages = "site not rendered"
+        if render:
+            if changed or not (config.site.output / "index.html").exists():
+                result = pipeline.build_site(config, store)
+                pages = (f"{result.pages_written} pages written, "
+                         f"{result.pages_unchanged} unchanged, into {config.site.output}")
+            else:
+                pages = "nothing changed, site left as it was"
+    line = (f"{summary.feeds_ok} feeds ok, {summary.feeds_not_modified} not modified, "
+            f"{summary.feeds_failed} failed, {summary.feeds_skipped} not due; "
+            f"{summary.new_entries} new entries; {pages} ({time.monotonic() - started:.1f}s)")
+    if summary.failures and quiet < 1:
+        line += "\nfailed: " + "; ".join(f"{fid} ({err})" for fid, err in summary.failures[:10])
+        if len(summary.failures) > 10:
+            line += f"; and {len(summary.failures) - 10} more (aggregator status)"
+    return EXIT_OK, line
+
+
+def cmd_run(args) -> int:
+    config = _load(args)
+    feed_ids = None
+    if args.feed:
+        known = {f.id for f in config.feeds}
+        unknown = [f for f in args.feed if f not in known]
+        if unknown:
+            raise ConfigError(f"no feed with id {', '.join(unknown)}", path=str(config.path),
+                              hint="aggregator feeds list shows the ids")
+        feed_ids = tuple(args.feed)
+    code, line = run_once(config, force=args.all or bool(feed_ids), feed_ids=feed_ids,
+                          render=not args.no_render, quiet=args.quiet, verbose=args.verbose)
+    print(line)
+    return code
+
+
+def cmd_render(args) -> int:
+    from . import pipeline
+    from .store import Store
+
+    config = _load(args)
+    if not config.storage.path.exists():
+        raise StoreError(f"{config.storage.path}: no store yet — run 'aggregator run' first")
+    with Store(config.storage.path) as store:
+        result = pipeline.build_site(config, store)
+    if args.quiet < 1:
+        print(f"{result.pages_written} pages written, {result.pages_unchanged} unchanged, "
+              f"into {config.site.output}")
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    from .scheduler import serve
+
+    config = _load(args)
+    return serve(config, lambda: run_once(_load(args), quiet=args.quiet, verbose=args.verbose))
+
+
+def _read_jsonl(fields: tuple[str, ...]):
+    """Yield (line number, values or None, error) for JSON lines on stdin."""
+    for n, raw in enumerate(sys.stdin, 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+            if not isinstance(obj, dict) or not isinstance(obj.get(fields[0]), str):
+                raise ValueError(f'expected an object with a string "{fields[0]}"')
+            yield n, tuple(str(obj.get(f) or "") for f in fields), None
+        except ValueError as e:
+            yield n, None, f"line {n}: {e}"
+
+
+def cmd_detect(args) -> int:
+    from . import language
+
+    if args.jsonl:
+        bad = 0
+        for n, values, error in _read_jsonl(("text",)):
+            if error:
+                bad += 1
+                print(f"aggregator detect: stdin {error}", file=sys.stderr)
+                print(json.dumps({"error": error}))
+                continue
+            d = language.detect(values[0], hint=args.hint)
+            print(json.dumps(language.detection_to_dict(d), ensure_ascii=False))
+        return EXIT_FAILED if bad else EXIT_OK
+    if not args.text:
+        print("aggregator detect: give TEXT or --jsonl", file=sys.stderr)
+        return EXIT_CONFIG
+    d = language.detect(" ".join(args.text), hint=args.hint)
+    print(json.dumps(language.detection_to_dict(d), ensure_ascii=False, indent=None))
+    return EXIT_OK
+
+
+def cmd_classify(args) -> int:
+    from . import language, topics
+
+    defs = None
+    if args.config.exists():
+        defs = _load(args).topics
+    defs = defs or topics.load_default_topics()
+
+    def one(title: str, text: str) -> dict:
+        lang = language.detect(f"{title}\n{text}").lang
+        a = topics.assign_topic(title, text, lang, topics=defs)
+        return {"topic": a.topic, "confidence": round(a.confidence, 3), "why": a.why,
+                "language": lang}
+
+    if args.jsonl:
+        bad = 0
+        for n, values, error in _read_jsonl(("title", "text")):
+            if error:
+                bad += 1
+                print(f"aggregator classify: stdin {error}", file=sys.stderr)
+                print(json.dumps({"error": error}))
+                continue
+            print(json.dumps(one(*values), ensure_ascii=False))
+        return EXIT_FAILED if bad else EXIT_OK
+    if not args.text:
+        print("aggregator classify: give TEXT or --jsonl", file=sys.stderr)
+        return EXIT_CONFIG
+    print(json.dumps(one(args.text[0], " ".join(args.text[1:])), ensure_ascii=False))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""The only module that touches SQLite: schema, migrations, upserts, queries.
+
+One file (WAL mode), one writer. An entry is stored once: the same feed and
+guid is the same entry (updated in place when its content changed), and the
+same link seen from a second feed is not stored again. Nothing is ever deleted
+by a failed fetch: feed state and entries are separate tables.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .errors import StoreError
+from .models import Entry, FeedState, Segment
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feeds (
+    feed_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    final_url TEXT, moved_to TEXT, title TEXT, site_link TEXT, language TEXT,
+    etag TEXT, last_modified TEXT, last_status INTEGER, last_error TEXT,
+    last_attempt TEXT, last_success TEXT, next_due TEXT,
+    failures INTEGER NOT NULL DEFAULT 0, gone INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    feed_id TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    link TEXT, link_key TEXT,
+    title TEXT NOT NULL, original_title TEXT,
+    summary_html TEXT NOT NULL, content_html TEXT NOT NULL,
+    author TEXT,
+    published TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    lang TEXT NOT NULL, lang_confidence REAL NOT NULL,
+    romanized INTEGER NOT NULL DEFAULT 0, legacy_encoding TEXT,
+    segments TEXT NOT NULL DEFAULT '[]',
+    topic TEXT NOT NULL, topic_confidence REAL NOT NULL DEFAULT 0, topic_why TEXT NOT NULL DEFAULT '',
+    categories TEXT NOT NULL DEFAULT '[]',
+    story TEXT, features BLOB,
+    content_hash TEXT NOT NULL,
+    UNIQUE (feed_id, guid)
+);
+CREATE INDEX IF NOT EXISTS entries_published ON entries (published DESC);
+CREATE INDEX IF NOT EXISTS entries_link_key ON entries (link_key);
+CREATE INDEX IF NOT EXISTS entries_story ON entries (story);
+"""
+
+_ENTRY_COLS = ("feed_id", "guid", "link", "link_key", "title", "original_title", "summary_html",
+               "content_html", "author", "published", "first_seen", "lang", "lang_confidence",
+               "romanized", "legacy_encoding", "segments", "topic", "topic_confidence",
+               "topic_why", "categories", "story", "features", "content_hash")
+_STATE_COLS = tuple(f.name for f in fields(FeedState) if f.name != "entry_count")
+_TIME_STATE = {"last_attempt", "last_success", "next_due"}
+
+
+def link_key(link: str | None) -> str | None:
+    """A link normalised for "same article" checks: no scheme, www, fragment or tracking."""
+    if not link:
+        return None
+    try:
+        parts = urlsplit(link.strip())
+    except ValueError:
+        return link
+    host = parts.netloc.lower().removeprefix("www.")
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not k.lower().startswith(("utm_", "fbclid", "gclid", "ref"))])
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("", host, path, query, ""))
+
+
+def _t(dt: datetime | None) -> str | None:
+    return dt.astimezone(timezone.utc).isoformat() if dt else None
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class Store:
+    """A SQLite store; use as a context manager or call ``close()``."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except (sqlite3.Error, OSError) as e:
+            raise StoreError(f"{self.path}: cannot open the store: {e}") from e
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: written by a newer aggregator (schema {version}); "
+                             "upgrade the aggregator or point storage.path elsewhere")
+        with self.db:
+            self.db.executescript(_SCHEMA)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # -- feed state -----------------------------------------------------------
+
+    def feed_states(self) -> dict[str, FeedState]:
+        """Every feed's stored state, with its entry count."""
+        counts = self.entry_counts()
+        rows = self.db.execute(f"SELECT {', '.join(_STATE_COLS)} FROM feeds").fetchall()
+        out = {}
+        for row in rows:
+            kw = dict(zip(_STATE_COLS, row))
+            for k in _TIME_STATE:
+                kw[k] = _dt(kw[k])
+            kw["gone"] = bool(kw["gone"])
+            out[kw["feed_id"]] = FeedState(**kw, entry_count=counts.get(kw["feed_id"], 0))
+        return out
+
+    def feed_state(self, feed_id: str) -> FeedState | None:
+        return self.feed_states().get(feed_id)
+
+    def save_states(self, states: Iterable[FeedState]) -> None:
+        rows = []
+        for s in states:
+            values = [getattr(s, c) for c in _STATE_COLS]
+            rows.append([_t(v) if c in _TIME_STATE else (int(v) if c == "gone" else v)
+                         for c, v in zip(_STATE_COLS, values)])
+        marks = ", ".join("?" for _ in _STATE_COLS)
+        try:
+            with self.db:
+                self.db.executemany(
+                    f"INSERT OR REPLACE INTO feeds ({', '.join(_STATE_COLS)}) VALUES ({marks})", rows)
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot save feed state: {e}") from e
+
+    def entry_counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT feed_id, COUNT(*) FROM entries GROUP BY feed_id"))
+
+    # -- entries --------------------------------------------------------------
+
+    def known_hashes(self, feed_id: str) -> dict[str, str]:
+        """guid -> content hash of the entries stored for one feed."""
+        return dict(self.db.execute(
+            "SELECT guid, content_hash FROM entries WHERE feed_id = ?", (feed_id,)))
+
+    def links_elsewhere(self, feed_id: str, links: Iterable[str | None]) -> set[str]:
+        """Which of ``links`` another feed already stored (compared by ``link_key``)."""
+        keys = {link_key(x) for x in links if x}
+        found: set[str] = set()
+        keys_list = [k for k in keys if k]
+        for i in range(0, len(keys_list), 500):
+            chunk = keys_list[i:i + 500]
+            q = ", ".join("?" for _ in chunk)
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT DISTINCT link_key FROM entries WHERE feed_id != ? AND link_key IN ({q})",
+                (feed_id, *chunk)))
+        return found
+
+    def upsert_entries(self, items: Sequence[tuple[Entry, str, bytes | None]],
+                       now: datetime) -> tuple[list[int], list[int]]:
+        """Store (entry, content hash, story features) triples.
+
+        Returns the row ids of new entries and of entries whose content changed.
+        """
+        new_ids: list[int] = []
+        updated: list[int] = []
+        try:
+            with self.db:
+                for entry, chash, features in items:
+                    row = self.db.execute("SELECT id, content_hash FROM entries "
+                                          "WHERE feed_id = ? AND guid = ?",
+                                          (entry.feed_id, entry.guid)).fetchone()
+                    values = self._values(entry, chash, features, now)
+                    if row is None:
+                        cur = self.db.execute(
+                            f"INSERT INTO entries ({', '.join(_ENTRY_COLS)}) "
+                            f"VALUES ({', '.join('?' for _ in _ENTRY_COLS)})", values)
+                        new_ids.append(int(cur.lastrowid))
+                    elif row[1] != chash:
+                        keep = {"first_seen", "story"}
+                        cols = [c for c in _ENTRY_COLS if c not in keep]
+                        vals = [v for c, v in zip(_ENTRY_COLS, values) if c not in keep]
+                        self.db.execute(f"UPDATE entries SET {', '.join(c + ' = ?' for c in cols)} "
+                                        "WHERE id = ?", (*vals, row[0]))
+                        updated.append(int(row[0]))
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot store entries: {e}") from e
+        return new_ids, updated
+
+    @staticmethod
+    def _values(e: Entry, chash: str, features: bytes | None, now: datetime) -> list:
+        segs = json.dumps([[s.start, s.end, s.lang] for s in e.segments])
+        return [e.feed_id, e.guid, e.link, link_key(e.link), e.title, e.original_title,
+                e.summary_html, e.content_html, e.author, _t(e.published), _t(now), e.lang,
+                e.lang_confidence, int(e.romanized), e.legacy_encoding, segs, e.topic,
+                e.topic_confidence, e.topic_why, json.dumps(list(e.categories), ensure_ascii=False),
+                e.story, features, chash]
+
+    def entries(self, *, since: datetime | None = None, limit: int | None = None) -> list[Entry]:
+        """Stored entries, newest first."""
+        sql = ("SELECT id, feed_id, guid, link, title, original_title, summary_html, content_html, "
+               "author, published, lang, lang_confidence, romanized, legacy_encoding, segments, "
+               "topic, topic_confidence, topic_why, categories, story FROM entries")
+        args: list = []
+        if since is not None:
+            sql += " WHERE published >= ?"
+            args.append(_t(since))
+        sql += " ORDER BY published DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        out = []
+        for r in self.db.execute(sql, args):
+            out.append(Entry(
+                id=r[0], feed_id=r[1], guid=r[2], link=r[3], title=r[4], original_title=r[5],
+                summary_html=r[6], content_html=r[7], author=r[8], published=_dt(r[9]),
+                lang=r[10], lang_confidence=r[11], romanized=bool(r[12]), legacy_encoding=r[13],
+                segments=tuple(Segment(a, b, c) for a, b, c in json.loads(r[14])),
+                topic=r[15], topic_confidence=r[16], topic_why=r[17],
+                categories=tuple(json.loads(r[18])), story=r[19]))
+        return out
+
+    def story_rows(self, since: datetime) -> list[tuple[int, str, str | None, datetime, bytes | None, str | None]]:
+        """(id, lang, link, published, features, story) of entries published since ``since``."""
+        return [(r[0], r[1], r[2], _dt(r[3]), r[4], r[5]) for r in self.db.execute(
+            "SELECT id, lang, link, published, features, story FROM entries WHERE published >= ?",
+            (_t(since),))]
+
+    def set_stories(self, stories: dict[int, str]) -> None:
+        with self.db:
+            self.db.executemany("UPDATE entries SET story = ? WHERE id = ?",
+                                [(s, i) for i, s in stories.items()])
+
+    def entry_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
