@@ -149,7 +149,10 @@ def _parse_json_feed(content: bytes, url: str | None) -> ParsedFeed:
         if link and (home or url):
             link = urljoin(home or url or "", link)
         title = _clean(item.get("title"))
-        content_html = item.get("content_html") or ""
+        content_html = str(item.get("content_html") or "")
+        if "<" not in content_html and "&lt;" in content_html:
+            import html
+            content_html = html.unescape(content_html)  # escaped twice by the publisher
         if not content_html and item.get("content_text"):
             import html
             content_html = "<p>" + html.escape(str(item["content_text"])) + "</p>"

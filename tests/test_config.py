@@ -1,0 +1,97 @@
+"""config.yaml loading: defaults, resolution, and errors that name the key."""
+
+from pathlib import Path
+
+import pytest
+
+from aggregator.cli import main
+from aggregator.config import load_config
+from aggregator.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "config.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_shipped_configs_load():
+    for name in ("config.yaml", "examples/offline.yaml"):
+        config = load_config(ROOT / name)
+        assert config.feeds, name
+        assert len({f.id for f in config.feeds}) == len(config.feeds)
+        assert {t.id for t in config.topics} >= {"politics", "sports"}
+    offline = load_config(ROOT / "examples/offline.yaml")
+    for feed in offline.feeds:
+        assert feed.url.startswith("file://"), feed.url
+        assert Path(feed.url[len("file://"):]).exists(), feed.url
+
+
+def test_defaults_and_relative_paths(tmp_path):
+    config = load_config(write(tmp_path, "feeds:\n  - url: feeds/a.xml\n  - https://example.org/rss\n"))
+    assert config.site.output == tmp_path / "site"
+    assert config.storage.path == tmp_path / "aggregator.sqlite3"
+    assert config.feeds[0].url == (tmp_path / "feeds/a.xml").as_uri()
+    assert config.feeds[0].id == "a"
+    assert config.feeds[1].name == "example.org"
+    assert config.fetch.per_host == 2 and config.fetch.concurrency == 20
+    assert config.fetch.timeout == 30 and config.fetch.max_bytes == 10_000_000
+
+
+def test_durations(tmp_path):
+    config = load_config(write(tmp_path, "fetch: {timeout: 45s, max_backoff: 2d}\nschedule: {interval: 15m}\n"))
+    assert config.fetch.timeout == 45
+    assert config.fetch.max_backoff == 2 * 86400
+    assert config.schedule.interval == 900
+
+
+@pytest.mark.parametrize("text, key, hint", [
+    ("site:\n  titel: x\n", "site.titel", "did you mean 'title'"),
+    ("feeds:\n  - url: https://a.org/f\n  - url: 'ftp://x'\n", "feeds[1].url", "for example"),
+    ("feeds:\n  - name: no url\n", "feeds[0].url", "every feed needs a url"),
+    ("feeds:\n  - {url: https://a.org/f, topics: [sprots]}\ntopics:\n  - {id: sports}\n",
+     "feeds[0].topics[0]", "did you mean 'sports'"),
+    ("fetch:\n  timeout: soon\n", "fetch.timeout", "30m"),
+    ("fetch:\n  concurrency: 0\n", "fetch.concurrency", None),
+    ("schedule:\n  cron: '61 * * * *'\n", "schedule.cron", None),
+    ("site:\n  ui_language: fr\n", "site.ui_language", None),
+    ("topics:\n  - {id: other}\n", "topics[0].id", "reserved"),
+    ("feeds:\n  - https://a.org/f\n  - https://a.org/f\n", "feeds[1].url", "remove one"),
+    ("colour: blue\n", "colour", "allowed keys"),
+])
+def test_bad_config_names_key(tmp_path, text, key, hint):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == key
+    assert str(path) in str(info.value)
+    if hint:
+        assert hint in (info.value.hint or "")
+
+
+def test_unknown_key_reports_line(tmp_path):
+    path = write(tmp_path, "# comment\nsite:\n  title: x\n  outptu: y\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert f"{path}:4" in str(info.value)
+
+
+def test_invalid_yaml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(write(tmp_path, "site: [\n"))
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_check_command_exit_codes(tmp_path, capsys):
+    good = write(tmp_path, "feeds:\n  - https://example.org/rss\n")
+    assert main(["check", "--config", str(good)]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("feeds:\n  - url: 3\n", encoding="utf-8")
+    assert main(["check", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "feeds[0].url" in err and str(bad) in err
+    # --config before the command is not overridden by the command's default
+    assert main(["--config", str(bad), "check"]) == 2

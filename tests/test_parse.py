@@ -1,0 +1,57 @@
+"""The feedparser adapter on real feeds: every format, malformed input, JSON Feed."""
+
+from pathlib import Path
+
+import pytest
+
+from aggregator.errors import ParseError
+from aggregator.parse import parse_feed
+
+ROOT = Path(__file__).resolve().parents[1]
+FEEDS = ROOT / "examples" / "feeds"
+
+
+@pytest.mark.parametrize("name, count, first_title", [
+    ("npr-world.xml", 10, "U.S. releases new details"),
+    ("kottke-atom.xml", 60, "Reimagining the Origins of Winter Sports"),
+    ("davidbau-rdf.xml", 15, "The Art of Wanting"),
+    ("jsonfeed-humanwhocodes.json", 10, "Using your own Supabase signing keys"),
+    ("ta-virakesarilk.xml", 93, "தங்காலை"),
+])
+def test_real_feeds(name, count, first_title):
+    parsed = parse_feed((FEEDS / name).read_bytes(), {}, (FEEDS / name).as_uri())
+    assert len(parsed.entries) == count
+    assert parsed.entries[0].title.startswith(first_title)
+    assert all(e.guid for e in parsed.entries)
+    assert len({e.guid for e in parsed.entries}) == count
+    assert all(e.published is not None and e.published.tzinfo for e in parsed.entries)
+
+
+def test_json_feed_fields():
+    parsed = parse_feed((FEEDS / "jsonfeed-humanwhocodes.json").read_bytes(), {})
+    e = parsed.entries[0]
+    assert e.link.startswith("https://")
+    assert "Supabase" in e.categories
+    assert e.content.startswith("<") and len(e.content) > 1000
+
+
+def test_malformed_keeps_what_can_be_read():
+    text = (FEEDS / "npr-world.xml").read_bytes()
+    truncated = text[: len(text) * 2 // 3]
+    parsed = parse_feed(truncated, {"content-type": "application/rss+xml"})
+    assert parsed.warning
+    assert 1 <= len(parsed.entries) < 10
+
+
+def test_not_a_feed():
+    with pytest.raises(ParseError):
+        parse_feed(b"<html><body>hello</body></html>", {"content-type": "text/html"})
+    with pytest.raises(ParseError):
+        parse_feed(b"{not json", {"content-type": "application/feed+json"})
+
+
+def test_http_charset_is_used():
+    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            '<item><title>Café</title><guid>1</guid></item></channel></rss>').encode("iso-8859-1")
+    parsed = parse_feed(body, {"content-type": "application/rss+xml; charset=iso-8859-1"})
+    assert parsed.entries[0].title == "Café"

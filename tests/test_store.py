@@ -1,0 +1,71 @@
+"""The SQLite store on a real file: upserts, dedup, state, reopen."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from aggregator.errors import StoreError
+from aggregator.models import Entry, FeedState, Segment
+from aggregator.store import Store, link_key
+
+NOW = datetime(2025, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def entry(guid="g1", feed="f1", title="Title", link="https://example.org/a?utm_source=x", **kw):
+    base = dict(feed_id=feed, guid=guid, title=title, link=link, summary_html="<p>s</p>",
+                content_html="", author=None, published=NOW, lang="ta", lang_confidence=0.9,
+                topic="sports", segments=(Segment(0, 5, "en"),), categories=("Cricket",))
+    base.update(kw)
+    return Entry(**base)
+
+
+def test_insert_update_and_reopen(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    with Store(path) as store:
+        new, updated = store.upsert_entries([(entry(), "h1", b"feat")], NOW)
+        assert len(new) == 1 and not updated
+        new, updated = store.upsert_entries([(entry(), "h1", b"feat")], NOW)
+        assert not new and not updated
+        new, updated = store.upsert_entries([(entry(title="Changed"), "h2", None)], NOW)
+        assert not new and len(updated) == 1
+    with Store(path) as store:
+        [e] = store.entries()
+        assert e.title == "Changed" and e.lang == "ta" and e.categories == ("Cricket",)
+        assert e.segments == (Segment(0, 5, "en"),)
+        assert e.published == NOW
+        assert store.known_hashes("f1") == {"g1": "h2"}
+
+
+def test_same_link_from_another_feed_is_found(tmp_path):
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.upsert_entries([(entry(), "h", None)], NOW)
+        assert store.links_elsewhere("f2", ["http://www.example.org/a/"]) == {link_key("https://example.org/a")}
+        assert store.links_elsewhere("f1", ["https://example.org/a"]) == set()
+
+
+def test_feed_state_round_trip(tmp_path):
+    state = FeedState(feed_id="f1", url="https://example.org/rss", etag='"abc"', last_status=200,
+                      last_success=NOW, next_due=NOW, failures=0, gone=False, title="Example")
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.save_states([state])
+        store.upsert_entries([(entry(), "h", None)], NOW)
+        got = store.feed_states()["f1"]
+    assert got.etag == '"abc"' and got.last_success == NOW and got.entry_count == 1
+    assert got.title == "Example" and got.gone is False
+
+
+def test_unusable_path_is_a_store_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot open"):
+        Store(blocker / "store.sqlite3")
+
+
+def test_newer_schema_refused(tmp_path):
+    import sqlite3
+    path = tmp_path / "s.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version=99")
+    db.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
