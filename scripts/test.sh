@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine, then run them.
+#   bash scripts/test.sh            # all tests
+#   bash scripts/test.sh -k fetch   # extra arguments go to pytest
+# Needs only Python 3.10+; as root it also installs Chromium and the Noto fonts
+# (Debian packages) for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv"
+  "$PY" -m venv .venv
+fi
+echo "== installing the project and its test dependencies"
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -e /usr/share/fonts/truetype/noto/NotoSansTamil-Regular.ttf ] || need+=(fonts-noto-core)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${need[*]} for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "!! the browser tests need: ${need[*]} (apt-get install ${need[*]}); they will fail without them" >&2
+  fi
+fi
+
+echo "== running the tests"
+exec .venv/bin/python -m pytest "$@"
