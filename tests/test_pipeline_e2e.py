@@ -1,0 +1,156 @@
+"""The whole product end to end: config.yaml -> loopback HTTP feeds -> SQLite -> site.
+
+A real HTTP server on 127.0.0.1 serves a good trilingual blog feed, real Tamil
+and Sinhala headline feeds, a malformed feed, a 500 and a refused port.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+from aggregator.cli import main
+
+DATA = Path(__file__).resolve().parent / "data" / "feeds"
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+
+
+def make_config(tmp_path: Path, feeds: list[tuple[str, str]]) -> Path:
+    lines = ["site:", "  title: Test digest", "  output: site", "  days: 3650",
+             "storage:", "  path: store.sqlite3",
+             "fetch:", "  timeout: 5s", "  retries: 0",
+             "topics:",
+             "  - id: politics",
+             "    names: {en: Politics, ta: அரசியல், si: දේශපාලනය}",
+             "    keywords: {en: [parliament, budget], ta: [நாடாளுமன்ற], si: [පාර්ලිමේන්තු]}",
+             "  - id: sports",
+             "    names: {en: Sports, ta: விளையாட்டு, si: ක්‍රීඩා}",
+             "    keywords: {en: [cricket], ta: [கிரிக்கெட்], si: [ක්‍රිකට්]}",
+             "feeds:"]
+    for name, url in feeds:
+        lines.append(f"  - {{name: {name}, url: '{url}'}}")
+    path = tmp_path / "config.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+class Collect(HTMLParser):
+    """Elements with their attributes, to check lang tags and hostile markup."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+
+def elements(path: Path) -> list[tuple[str, dict]]:
+    c = Collect()
+    c.feed(path.read_text(encoding="utf-8"))
+    return c.elements
+
+
+def serve_all(server, refused_url):
+    npr = (DATA / "npr-world.xml").read_bytes()
+    feeds = [
+        ("Colombo Notes", server.serve_bytes("/mixed.xml", (DATA / "mixed-blogger.xml").read_bytes(),
+                                             headers=RSS, etag='"v1"')),
+        ("Virakesari", server.serve_bytes("/ta.xml", (DATA / "ta-virakesarilk.xml").read_bytes(), headers=RSS)),
+        ("Ada", server.serve_bytes("/si.xml", (DATA / "si-adalk.xml").read_bytes(), headers=RSS)),
+        ("Broken", server.serve_bytes("/broken.xml", npr[: len(npr) // 2], headers=RSS)),
+        ("Down", server.serve_bytes("/500.xml", b"oops", status=500, headers={"Content-Type": "text/plain"})),
+        ("Nobody", refused_url),
+    ]
+    return feeds
+
+
+def test_full_pipeline_twice(tmp_path, server, refused_url, capsys):
+    config = make_config(tmp_path, serve_all(server, refused_url))
+    assert main(["run", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "failed" in out and "new entries" in out
+
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    count1 = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+    per_feed = dict(db.execute("SELECT feed_id, COUNT(*) FROM entries GROUP BY feed_id"))
+    assert per_feed["virakesari"] == 93 and per_feed["ada"] == 69 and per_feed["colombo-notes"] == 3
+    assert per_feed.get("broken", 0) >= 1  # a truncated feed keeps what could be read
+    # every entry of the Tamil and Sinhala feeds is tagged with its language
+    langs = dict(db.execute("SELECT feed_id, GROUP_CONCAT(DISTINCT lang) FROM entries GROUP BY feed_id"))
+    assert langs["virakesari"] == "ta" and langs["ada"] == "si"
+    # the English-declared blog's Tamil and Sinhala posts are not forced into English
+    by_title = dict(db.execute("SELECT title, lang FROM entries WHERE feed_id = 'colombo-notes'"))
+    assert by_title["இலங்கை அணி வெற்றி: கிரிக்கெட் ரசிகர்கள் கொண்டாட்டம்"] == "ta"
+    assert by_title["ශ්‍රී ලංකා ක්‍රිකට් කණ්ඩායම ජය ගනී"] == "si"
+    assert by_title["Budget debate: what it means for the hill country"] == "en"
+    states = {r[0]: r[1:] for r in db.execute("SELECT feed_id, last_status, last_error, failures FROM feeds")}
+    assert states["down"][0] == 500 and states["down"][2] == 1 and states["down"][1]
+    assert states["nobody"][0] is None and states["nobody"][1] and states["nobody"][2] == 1
+    assert states["virakesari"][2] == 0 and states["virakesari"][1] is None
+
+    site = tmp_path / "site"
+    for page in ("index.html", "en/index.html", "ta/index.html", "si/index.html",
+                 "topics/politics/index.html", "topics/sports/index.html", "topics/other/index.html",
+                 "atom.xml", "feed.json", "feeds.html", "opml.xml"):
+        assert (site / page).is_file(), page
+
+    # <html lang> is the UI language; every element holding an entry carries its language
+    index = elements(site / "index.html")
+    assert index[0] == ("html", index[0][1]) and index[0][1].get("lang") == "en"
+    assert not any(tag == "script" for tag, _ in index)
+    assert not any(k.startswith("on") for _, attrs in index for k in attrs)
+    ta_page = (site / "ta" / "index.html").read_text(encoding="utf-8")
+    assert 'lang="ta"' in ta_page and "தங்காலை" in ta_page
+    # the mixed entry's Tamil and Sinhala paragraphs carry their own lang
+    mixed = [attrs for tag, attrs in elements(site / "topics/politics/index.html")]
+    assert any(a.get("lang") == "ta" for a in mixed) and any(a.get("lang") == "si" for a in mixed)
+
+    feed = json.loads((site / "feed.json").read_text(encoding="utf-8"))
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    items = feed["items"]
+    assert items and all({"id", "url", "title", "date_published", "language", "tags"} <= set(i) for i in items)
+    assert all({"feed", "topic", "language"} <= set(i["_aggregator"]) for i in items)
+    assert {i["language"] for i in items if i["_aggregator"]["feed"] == "virakesari"} == {"ta"}
+    cricket = [i for i in items if "கிரிக்கெட்" in i["title"]]
+    assert cricket and cricket[0]["_aggregator"]["topic"] == "sports" and "sports" in cricket[0]["tags"]
+    atom = ET.parse(site / "atom.xml").getroot()
+    assert atom.tag == "{http://www.w3.org/2005/Atom}feed"
+    assert atom.findall("{http://www.w3.org/2005/Atom}entry")
+
+    # second run: nothing new, nothing lost; the conditional GET is used
+    server.requests.clear()
+    assert main(["run", "--config", str(config), "--all"]) == 0
+    count2 = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+    assert count2 == count1
+    mixed_requests = [h for p, h in server.requests if p == "/mixed.xml"]
+    assert mixed_requests and mixed_requests[0].get("If-None-Match") == '"v1"'
+
+    # the good feeds break: their entries stay, the failure is recorded, the site still builds
+    server.serve_bytes("/ta.xml", b"gone wrong", status=503, headers={"Content-Type": "text/plain"})
+    assert main(["run", "--config", str(config), "--all"]) == 0
+    assert db.execute("SELECT COUNT(*) FROM entries WHERE feed_id='virakesari'").fetchone()[0] == 93
+    status, error = db.execute("SELECT last_status, last_error FROM feeds WHERE feed_id='virakesari'").fetchone()
+    assert status == 503 and error
+    assert "தங்காலை" in (site / "ta" / "index.html").read_text(encoding="utf-8")
+
+
+def test_bad_config_exits_2_and_stores_nothing(tmp_path, capsys):
+    path = tmp_path / "config.yaml"
+    path.write_text("feeds:\n  - url: 42\n", encoding="utf-8")
+    assert main(["run", "--config", str(path)]) == 2
+    assert "feeds[0].url" in capsys.readouterr().err
+    assert not (tmp_path / "aggregator.sqlite3").exists()
+
+
+def test_unwritable_output_exits_1(tmp_path, server):
+    url = server.serve_bytes("/ta.xml", (DATA / "ta-virakesarilk.xml").read_bytes(), headers=RSS)
+    config = make_config(tmp_path, [("Virakesari", url)])
+    (tmp_path / "blocker").write_text("a file where the site folder should be")
+    assert main(["run", "--config", str(config), "--output", str(tmp_path / "blocker" / "site")]) == 1
+    # the entries were stored before rendering failed
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 93
