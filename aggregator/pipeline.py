@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
 from . import fetch, parse, sanitize, schedule
 from .config import Config
-from .errors import AggregatorError, ParseError
+from .errors import AggregatorError, ParseError, RenderError
 from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedEntry, ParsedFeed,
                      RunSummary, SiteData)
 from .store import Store
@@ -248,8 +247,7 @@ def build_site(config: Config, store: Store, *, now: datetime | None = None):
     now = now or utcnow()
     data = site_data(config, store, now)
     extra = {"opml.xml": opml.to_opml(data.feeds, config.site.title, now)}
-    return render.build_site(data, config.site, now=now, extra_files=extra)
-
-
-def language_counts(entries: Sequence[Entry]) -> Counter:
-    return Counter(e.lang for e in entries)
+    try:
+        return render.build_site(data, config.site, now=now, extra_files=extra)
+    except OSError as e:
+        raise RenderError(f"{config.site.output}: cannot write the site: {e}") from e
