@@ -123,39 +123,40 @@ class _Checker:
                 raise self.fail(_join(key, k), "unknown key", hint, node=value, item=k)
         return dict(value)
 
-    def string(self, value: Any, key: str, *, empty: bool = False) -> str:
+    def string(self, value: Any, key: str, *, empty: bool = False, at: tuple = (None, None)) -> str:
         if not isinstance(value, str) or (not empty and not value.strip()):
-            raise self.fail(key, f"must be a non-empty string, got {_kind(value)}")
+            raise self.fail(key, f"must be a non-empty string, got {_kind(value)}", None, *at)
         return value.strip()
 
-    def number(self, value: Any, key: str, *, minimum: float = 0, integer: bool = False) -> float:
+    def number(self, value: Any, key: str, *, minimum: float = 0, integer: bool = False,
+               at: tuple = (None, None)) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"must be a number, got {_kind(value)}")
+            raise self.fail(key, f"must be a number, got {_kind(value)}", None, *at)
         if integer and int(value) != value:
-            raise self.fail(key, f"must be a whole number, got {value}")
+            raise self.fail(key, f"must be a whole number, got {value}", None, *at)
         if value < minimum:
-            raise self.fail(key, f"must be at least {minimum}, got {value}")
+            raise self.fail(key, f"must be at least {minimum}, got {value}", None, *at)
         return int(value) if integer else float(value)
 
-    def duration(self, value: Any, key: str) -> float:
+    def duration(self, value: Any, key: str, at: tuple = (None, None)) -> float:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
             return float(value)
         m = _DURATION.match(str(value)) if isinstance(value, str) else None
         if not m or float(m.group(1)) <= 0:
             raise self.fail(key, f"is not a duration: {value!r}",
-                            "write seconds (1800) or a number with a unit: 30m, 2h, 1d")
+                            "write seconds (1800) or a number with a unit: 30m, 2h, 1d", *at)
         return float(m.group(1)) * _UNITS[m.group(2)]
 
-    def boolean(self, value: Any, key: str) -> bool:
+    def boolean(self, value: Any, key: str, at: tuple = (None, None)) -> bool:
         if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, got {_kind(value)}")
+            raise self.fail(key, f"must be true or false, got {_kind(value)}", None, *at)
         return value
 
-    def lang(self, value: Any, key: str) -> str:
-        text = self.string(value, key).lower()
+    def lang(self, value: Any, key: str, at: tuple = (None, None)) -> str:
+        text = self.string(value, key, at=at).lower()
         if not _LANG.match(text):
             raise self.fail(key, f"is not a language code: {value!r}",
-                            "use an ISO 639-1 code such as en, ta or si")
+                            "use an ISO 639-1 code such as en, ta or si", *at)
         return text
 
     def langs(self, value: Any, key: str) -> tuple[str, ...]:
@@ -285,9 +286,10 @@ def _site(c: _Checker, raw: Any, base: Path) -> SiteConfig:
                      f"choose among {', '.join(ui)}")
     for k, minimum in (("days", 1), ("per_page", 5), ("excerpt_chars", 50)):
         if k in d:
-            kw[k] = c.number(d[k], f"site.{k}", minimum=minimum, integer=True)
+            kw[k] = c.number(d[k], f"site.{k}", minimum=minimum, integer=True, at=(raw, k))
     if "full_content" in d:
-        kw["full_content"] = c.boolean(d["full_content"], "site.full_content")
+        kw["full_content"] = c.boolean(d["full_content"], "site.full_content",
+                                       at=(raw, "full_content"))
     return SiteConfig(**kw)
 
 
@@ -302,14 +304,15 @@ def _fetch(c: _Checker, raw: Any) -> FetchConfig:
     kw: dict[str, Any] = {}
     for k in ("concurrency", "per_host", "max_bytes", "max_redirects"):
         if k in d:
-            kw[k] = c.number(d[k], f"fetch.{k}", minimum=1, integer=True)
+            kw[k] = c.number(d[k], f"fetch.{k}", minimum=1, integer=True, at=(raw, k))
     if "retries" in d:
-        kw["retries"] = c.number(d["retries"], "fetch.retries", minimum=0, integer=True)
+        kw["retries"] = c.number(d["retries"], "fetch.retries", minimum=0, integer=True,
+                                 at=(raw, "retries"))
     for k in ("timeout", "connect_timeout", "read_timeout", "max_backoff", "max_retry_after"):
         if k in d:
-            kw[k] = c.duration(d[k], f"fetch.{k}")
+            kw[k] = c.duration(d[k], f"fetch.{k}", at=(raw, k))
     if "user_agent" in d:
-        kw["user_agent"] = c.string(d["user_agent"], "fetch.user_agent")
+        kw["user_agent"] = c.string(d["user_agent"], "fetch.user_agent", at=(raw, "user_agent"))
     return FetchConfig(**kw)
 
 
@@ -329,9 +332,9 @@ def _schedule(c: _Checker, raw: Any) -> ScheduleConfig:
                          "e.g. '*/30 * * * *' or '0 6,18 * * *'") from e
         kw["cron"] = expr
     if "interval" in d:
-        kw["interval"] = c.duration(d["interval"], "schedule.interval")
+        kw["interval"] = c.duration(d["interval"], "schedule.interval", at=(raw, "interval"))
     if "jitter" in d:
-        kw["jitter"] = c.number(d["jitter"], "schedule.jitter")
+        kw["jitter"] = c.number(d["jitter"], "schedule.jitter", at=(raw, "jitter"))
     return ScheduleConfig(**kw)
 
 
@@ -390,7 +393,7 @@ def _feeds(c: _Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[Feed
         d = c.mapping(item, key, _FEED)
         if "url" not in d:
             raise c.fail(f"{key}.url", "is missing", "every feed needs a url", node=raw, item=i)
-        url = resolve_feed_url(c.string(d["url"], f"{key}.url"), base)
+        url = resolve_feed_url(c.string(d["url"], f"{key}.url", at=(item, "url")), base)
         if url is None:
             raise c.fail(f"{key}.url", f"is not an http(s) URL, file:// URL or path: {d['url']!r}",
                          "for example https://example.org/feed.xml or feeds/local.xml",
@@ -412,7 +415,8 @@ def _feeds(c: _Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[Feed
             fid = f"{base_id}-{n}"
             n += 1
         ids.add(fid)
-        lang = c.lang(d["language"], f"{key}.language") if d.get("language") else None
+        lang = c.lang(d["language"], f"{key}.language", at=(item, "language")) \
+            if d.get("language") else None
         topics: tuple[str, ...] = ()
         if d.get("topics") is not None:
             t = d["topics"]
@@ -425,7 +429,7 @@ def _feeds(c: _Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[Feed
                     close = difflib.get_close_matches(tid, sorted(topic_ids), n=1)
                     raise c.fail(f"{key}.topics[{j}]", f"unknown topic {tid!r}",
                                  f"did you mean '{close[0]}'?" if close
-                                 else "define it under topics: first")
+                                 else "define it under topics: first", item, "topics")
         out.append(FeedSource(id=fid, url=url, name=name, language=lang, topics=topics))
     return tuple(out)
 
