@@ -1,0 +1,494 @@
+"""Make untrusted feed HTML safe to show, and derive text, excerpts and language marks from it.
+
+Pure functions over strings:
+
+- ``sanitize_html`` runs nh3 (ammonia) with a small allow-list: no script, no event handlers,
+  no ``javascript:``/``data:`` URLs, no forms, no ``style``; iframes only from YouTube/Vimeo
+  players, sandboxed; images lazy with ``referrerpolicy="no-referrer"``; links
+  ``rel="noopener noreferrer nofollow"``; relative URLs resolved against the entry's base.
+- ``html_to_text``: plain text for language detection, topics and search.
+- ``excerpt_html``: a sanitised excerpt cut at a word boundary, tags balanced.
+- ``annotate_blocks``: ``lang`` on the blocks of an entry written in another language.
+
+After nh3, the fragment holds only allowed, non-raw-text elements, so Python's ``html.parser``
+tokenises it the way a browser would; the post-passes below work on that token tree and
+serialise it back with every text and attribute re-escaped.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Callable, Iterator
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+__all__ = ["sanitize_html", "html_to_text", "excerpt_html", "annotate_blocks"]
+
+_BLOCK = {"p", "div", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+          "pre", "figure", "figcaption", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
+          "dl", "dt", "dd", "section", "article", "aside", "header", "footer", "hr", "details",
+          "summary", "caption", "address"}
+_INLINE = {"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "del", "dfn", "em", "i", "ins",
+           "kbd", "mark", "q", "rp", "rt", "ruby", "s", "samp", "small", "span", "strong", "sub",
+           "sup", "time", "u", "var", "wbr"}
+_MEDIA = {"img", "iframe", "video", "audio", "picture", "source", "track"}
+ALLOWED_TAGS = _BLOCK | _INLINE | _MEDIA | {"col", "colgroup"}
+VOID = {"br", "hr", "img", "wbr", "source", "track", "col"}
+
+# Removed together with everything inside them (the rest are unwrapped, their text kept).
+_DROP_WITH_CONTENT = {"script", "style", "noscript", "template", "object", "embed", "applet",
+                      "svg", "math", "select", "textarea", "title", "xmp", "noembed", "noframes",
+                      "plaintext", "head", "button", "form", "frameset", "frame"}
+
+_ATTRIBUTES = {
+    "*": {"lang", "dir", "title"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "alt", "width", "height"},
+    "iframe": {"src", "width", "height", "allowfullscreen"},
+    "video": {"src", "poster", "width", "height", "controls", "preload", "muted", "loop"},
+    "audio": {"src", "controls", "preload", "loop"},
+    "source": {"src", "type", "media"},
+    "track": {"src", "kind", "srclang", "label"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "time": {"datetime"},
+    "td": {"colspan", "rowspan", "headers"},
+    "th": {"colspan", "rowspan", "headers", "scope"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "abbr": {"title"},
+}
+_URL_ATTRS = {"href", "src", "poster", "cite"}
+LINK_REL = "noopener noreferrer nofollow"
+IFRAME_SANDBOX = "allow-scripts allow-same-origin allow-presentation allow-popups"
+_SET_ATTRS = {
+    "img": {"loading": "lazy", "referrerpolicy": "no-referrer", "decoding": "async"},
+    # YouTube's player refuses to play without a referrer, so the origin only (not the page).
+    "iframe": {"sandbox": IFRAME_SANDBOX, "loading": "lazy",
+               "referrerpolicy": "strict-origin-when-cross-origin"},
+    "video": {"controls": "", "preload": "none"},
+    "audio": {"controls": "", "preload": "none"},
+}
+# Video players we embed; everything else in an iframe is dropped. Host → path prefix.
+# Hosts match the site's CSP frame-src, so youtube.com is rewritten to www.youtube.com.
+VIDEO_HOSTS = {
+    "www.youtube.com": "/embed/",
+    "youtube.com": "/embed/",
+    "www.youtube-nocookie.com": "/embed/",
+    "youtube-nocookie.com": "/embed/",
+    "player.vimeo.com": "/video/",
+}
+_TAB_NL = re.compile(r"[\t\n\r]")
+_C0_SPACE = "".join(map(chr, range(0x21)))
+
+
+def _safe_url(value: str, base_url: str | None) -> str | None:
+    """The absolute http(s)/mailto URL for ``value``, or None when it is anything else."""
+    # Browsers drop leading/trailing C0 controls and spaces, and tabs/newlines anywhere
+    # (WHATWG URL parsing), so "java\tscript:" is javascript: to them and to us.
+    raw = _TAB_NL.sub("", value.strip(_C0_SPACE))
+    if not raw or raw.startswith("#"):
+        return None  # a fragment of the feed's page means nothing on ours
+    try:
+        scheme = urlsplit(raw).scheme.lower()
+        if scheme:
+            return raw if scheme in ("http", "https", "mailto") else None
+        if raw.startswith(("//", "\\\\", "/\\", "\\/")):
+            raw = "https://" + raw.lstrip("/\\")
+            return raw if urlsplit(raw).hostname else None
+        if not base_url or urlsplit(base_url).scheme.lower() not in ("http", "https"):
+            return None
+        joined = urljoin(base_url, raw)
+        return joined if urlsplit(joined).scheme.lower() in ("http", "https") else None
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return None
+
+
+def _video_src(url: str | None) -> str | None:
+    """``url`` as an https embed URL of an allowed video host, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    prefix = VIDEO_HOSTS.get(host)
+    if parts.scheme not in ("http", "https") or prefix is None or not parts.path.startswith(prefix):
+        return None
+    if parts.username or parts.password or parts.port:
+        return None
+    if not host.startswith(("www.", "player.")):
+        host = "www." + host
+    return parts._replace(scheme="https", netloc=host).geturl()
+
+
+def _attribute_filter(base_url: str | None) -> Callable[[str, str, str], str | None]:
+    def keep(tag: str, attr: str, value: str) -> str | None:
+        if attr in _URL_ATTRS:
+            url = _safe_url(value, base_url)
+            if tag == "iframe":
+                return _video_src(url)
+            if tag != "a" and url is not None and url.startswith("mailto:"):
+                return None
+            return url
+        if attr in ("width", "height", "span", "colspan", "rowspan", "start", "value"):
+            return value if value.strip().isdigit() and len(value.strip()) < 6 else None
+        if attr == "lang" or attr == "hreflang" or attr == "srclang":
+            v = value.strip()
+            return v if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", v) else None
+        if attr == "dir":
+            return value.strip().lower() if value.strip().lower() in ("ltr", "rtl", "auto") else None
+        return value
+
+    return keep
+
+
+# --- a tiny tree over sanitised HTML ---------------------------------------------------------
+
+@dataclass
+class _El:
+    tag: str
+    attrs: list[tuple[str, str]] = field(default_factory=list)
+    children: list["_El | str"] = field(default_factory=list)
+
+    def get(self, name: str) -> str | None:
+        for k, v in self.attrs:
+            if k == name:
+                return v
+        return None
+
+    def set(self, name: str, value: str) -> None:
+        self.attrs = [(k, v) for k, v in self.attrs if k != name] + [(name, value)]
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _El("#root")
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        el = _El(tag, [(k, v or "") for k, v in attrs])
+        self.stack[-1].children.append(el)
+        if tag not in VOID:
+            self.stack.append(el)
+
+    def handle_startendtag(self, tag, attrs):
+        self.stack[-1].children.append(_El(tag, [(k, v or "") for k, v in attrs]))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data):
+        kids = self.stack[-1].children
+        if kids and isinstance(kids[-1], str):
+            kids[-1] += data
+        else:
+            kids.append(data)
+
+
+def _parse(fragment: str) -> _El:
+    b = _TreeBuilder()
+    b.feed(fragment)
+    b.close()
+    return b.root
+
+
+def _serialize(nodes: list[_El | str], out: list[str]) -> None:
+    for n in nodes:
+        if isinstance(n, str):
+            out.append(_html.escape(n, quote=False))
+            continue
+        # nh3 adds attributes in hash order; a fixed order keeps pages byte-stable
+        attrs = "".join(f' {k}="{_html.escape(v, quote=True)}"'
+                        for k, v in sorted(n.attrs, key=_attr_order))
+        out.append(f"<{n.tag}{attrs}>")
+        if n.tag not in VOID:
+            _serialize(n.children, out)
+            out.append(f"</{n.tag}>")
+
+
+def _attr_order(kv: tuple[str, str]) -> tuple[int, str]:
+    return (0 if kv[0] in ("href", "src") else 1, kv[0])
+
+
+def _to_html(nodes: list[_El | str]) -> str:
+    out: list[str] = []
+    _serialize(nodes, out)
+    return "".join(out)
+
+
+def _text_of(node: _El | str) -> str:
+    if isinstance(node, str):
+        return node
+    if node.tag == "br":
+        return "\n"
+    return "".join(_text_of(c) for c in node.children)
+
+
+def _walk(nodes: list[_El | str]) -> Iterator[_El]:
+    for n in nodes:
+        if isinstance(n, _El):
+            yield n
+            yield from _walk(n.children)
+
+
+def _prune(el: _El) -> None:
+    """Drop iframes that lost their src, media without a source; give images an alt."""
+    kept: list[_El | str] = []
+    for c in el.children:
+        if isinstance(c, _El):
+            if c.tag == "iframe" and not c.get("src"):
+                continue
+            if c.tag == "img" and not c.get("src"):
+                continue
+            if c.tag == "iframe":
+                c.children = []  # fallback text of an iframe is never shown
+                if not c.get("title"):
+                    c.set("title", "Embedded video")
+            if c.tag == "img" and c.get("alt") is None:
+                c.attrs.insert(1, ("alt", ""))
+            _prune(c)
+        kept.append(c)
+    el.children = kept
+
+
+# --- public API ------------------------------------------------------------------------------
+
+def sanitize_html(html: str, base_url: str | None) -> str:
+    """Safe HTML for ``html`` from a feed; relative URLs resolved against ``base_url``."""
+    if not html or not html.strip():
+        return ""
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags=_DROP_WITH_CONTENT,
+        attributes=_ATTRIBUTES,
+        attribute_filter=_attribute_filter(base_url),
+        strip_comments=True,
+        link_rel=LINK_REL,
+        set_tag_attribute_values=_SET_ATTRS,
+        url_schemes={"http", "https", "mailto"},
+    )
+    root = _parse(cleaned)
+    _prune(root)
+    return _to_html(root.children).strip()
+
+
+class _TextExtractor(HTMLParser):
+    _SKIP = {"script", "style", "noscript", "template", "head", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self.skip += 1
+        elif tag in _BLOCK or tag == "br":
+            self.parts.append(" ")
+        elif tag == "img" and not self.skip:
+            pass
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK:
+            self.parts.append(" ")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+_WS = re.compile(r"\s+")
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of ``html``: tags removed, entities decoded, whitespace collapsed."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return _WS.sub(" ", html).strip()
+    p = _TextExtractor()
+    p.feed(html)
+    p.close()
+    text = "".join(p.parts).replace("\u00a0", " ")
+    return _WS.sub(" ", text).strip()
+
+
+_MEDIA_KEEP = {"img", "iframe", "video", "audio", "picture"}
+
+
+def excerpt_html(html: str, chars: int) -> str:
+    """A sanitised excerpt of about ``chars`` characters of text, cut at a word boundary.
+
+    Tags stay balanced; the first image or embed is kept, later ones are dropped.
+    """
+    safe = sanitize_html(html, None) if html else ""
+    if not safe:
+        return ""
+    root = _parse(safe)
+    state = {"left": max(1, chars), "media": 0, "cut": False}
+
+    def trim(el: _El) -> None:
+        kept: list[_El | str] = []
+        for c in el.children:
+            if state["cut"]:
+                break
+            if isinstance(c, str):
+                if len(c) <= state["left"]:
+                    state["left"] -= len(_WS.sub(" ", c))
+                    kept.append(c)
+                    continue
+                kept.append(_cut_words(c, state["left"]) + "…")
+                state["cut"] = True
+                break
+            if c.tag in _MEDIA_KEEP:
+                if state["media"]:
+                    continue
+                state["media"] += 1
+                kept.append(c)
+                continue
+            trim(c)
+            if c.tag in VOID or c.children:
+                kept.append(c)
+        el.children = kept
+
+    trim(root)
+    return _to_html(root.children).strip()
+
+
+def _cut_words(text: str, n: int) -> str:
+    """``text`` cut to at most ``n`` characters at a whitespace boundary (hard cut if none)."""
+    head = text[: n + 1]
+    m = re.search(r"\s+\S*$", head)
+    cut = head[: m.start()] if m and m.start() > 0 else text[:n]
+    return cut.rstrip(" \t\n,;:–—-")
+
+
+_CONTAINERS = {"div", "section", "article", "blockquote", "aside", "header", "footer",
+               "figure", "details", "ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "tr"}
+_LEAVES = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "td", "th",
+           "figcaption", "caption", "summary", "address"}
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+
+def annotate_blocks(html: str, lang_of: Callable[[str], str | None], entry_lang: str) -> str:
+    """``lang`` on each block of ``html`` whose language differs from ``entry_lang``.
+
+    ``html`` must already be sanitised. Blocks are p, h1-h6, li, pre... (containers such as
+    div or blockquote are looked into when they hold blocks, else treated as one block) and
+    runs of top-level text separated by ``<br><br>`` (those are wrapped in ``<p>``).
+    ``lang_of(text)`` returns a language code or None when unsure. Blocks that already carry
+    ``lang`` are left alone.
+    """
+    if not html or not html.strip():
+        return html or ""
+    root = _parse(html)
+    changed = _annotate_children(root, lang_of, entry_lang, top=True)
+    return _to_html(root.children) if changed else html
+
+
+def _detect(text: str, lang_of: Callable[[str], str | None], entry_lang: str) -> str | None:
+    text = _WS.sub(" ", text).strip()
+    if not _HAS_LETTER.search(text):
+        return None
+    lang = lang_of(text)
+    return lang if lang and lang != entry_lang else None
+
+
+def _annotate_children(el: _El, lang_of, entry_lang: str, top: bool) -> bool:
+    """Annotate the block children of ``el``; inline runs become ``<p>`` only at the top."""
+    changed = False
+    new: list[_El | str] = []
+    run: list[_El | str] = []
+
+    def flush() -> None:
+        nonlocal changed
+        # trailing/leading <br>s stay outside the paragraph
+        lead: list[_El | str] = []
+        trail: list[_El | str] = []
+        body = list(run)
+        while body and (_is_br(body[0]) or _is_blank(body[0])):
+            lead.append(body.pop(0))
+        while body and (_is_br(body[-1]) or _is_blank(body[-1])):
+            trail.insert(0, body.pop())
+        lang = _detect("".join(_text_of(n) for n in body), lang_of, entry_lang) if body else None
+        if lang and top:
+            new.extend(lead)
+            new.append(_El("p", [("lang", lang)], body))
+            new.extend(trail)
+            changed = True
+        else:
+            new.extend(run)
+        run.clear()
+
+    kids = el.children
+    i = 0
+    while i < len(kids):
+        c = kids[i]
+        if isinstance(c, _El) and (c.tag in _CONTAINERS or c.tag in _LEAVES or c.tag == "hr"):
+            flush()
+            if c.get("lang") is None and c.tag != "hr":
+                changed |= _annotate_block(c, lang_of, entry_lang)
+            new.append(c)
+        elif _is_br(c) and _next_is_br(kids, i):
+            run.append(c)
+            j = i + 1
+            while j < len(kids) and not _is_br(kids[j]):
+                run.append(kids[j])  # whitespace between the two <br>
+                j += 1
+            run.append(kids[j])
+            flush()
+            i = j
+        else:
+            run.append(c)
+        i += 1
+    flush()
+    el.children = new
+    return changed
+
+
+def _annotate_block(el: _El, lang_of, entry_lang: str) -> bool:
+    holds_blocks = any(isinstance(c, _El) and (c.tag in _CONTAINERS or c.tag in _LEAVES)
+                       for c in el.children)
+    if el.tag in _CONTAINERS and holds_blocks:
+        if el.tag in ("ul", "ol", "dl"):
+            # a list in one other language gets one mark; a mixed list, one per item
+            langs = {_detect(_text_of(c), lang_of, entry_lang) for c in el.children
+                     if isinstance(c, _El) and _HAS_LETTER.search(_text_of(c))}
+            if len(langs) == 1 and None not in langs:
+                el.set("lang", langs.pop())
+                return True
+        return _annotate_children(el, lang_of, entry_lang, top=False)
+    lang = _detect(_text_of(el), lang_of, entry_lang)
+    if lang:
+        el.set("lang", lang)
+        return True
+    return False
+
+
+def _is_br(n: _El | str) -> bool:
+    return isinstance(n, _El) and n.tag == "br"
+
+
+def _is_blank(n: _El | str) -> bool:
+    return isinstance(n, str) and not n.strip()
+
+
+def _next_is_br(kids: list[_El | str], i: int) -> bool:
+    j = i + 1
+    while j < len(kids) and _is_blank(kids[j]):
+        j += 1
+    return j < len(kids) and _is_br(kids[j])
