@@ -1,0 +1,109 @@
+"""Topics and stories: pure functions over ``models`` (issue 6).
+
+Topic assignment, in this order (the first that decides wins):
+
+1. the config's per-feed topic (``feed_topics[0]`` when it is a configured topic id);
+2. the config's keywords, any language (English whole words, Tamil/Sinhala word prefixes);
+3. the feed's own categories mapped onto the topics (ids, names, keywords, a synonym map);
+4. the built-in classifier for en/ta/si text; below ``threshold`` the answer is ``other``.
+
+A topic that is not configured is never returned: the classifier's labels are kept only when
+the configured topics have that id.
+
+Stories: :func:`story_key_features` once per entry (stored by the pipeline), then
+:func:`assign_stories` for the new entries against the recent ones (see ``stories.py``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from ..models import TopicAssignment, TopicDef
+from .classifier import classify, proba
+from .keywords import categories_topic, match_keywords, normalize
+from .stories import StoryItem, assign_stories, story_key_features
+
+__all__ = [
+    "DEFAULT_THRESHOLD", "OTHER", "StoryItem", "assign_stories", "assign_topic", "classify",
+    "load_default_topics", "story_key_features",
+]
+
+OTHER = "other"
+# Below this classifier probability an entry goes to "other". Chosen on the held-out rows of
+# benchmarks/topics.py: it keeps ~90 % of the entries and turns about a third of the wrong
+# answers into "other".
+DEFAULT_THRESHOLD = 0.35
+KEYWORD_MIN_SCORE = 2  # one keyword in the title, or two different ones in the body
+DEFAULT_TOPICS_PATH = Path(__file__).with_name("default_topics.yaml")
+
+
+@lru_cache(maxsize=1)
+def load_default_topics() -> tuple[TopicDef, ...]:
+    """The default taxonomy (``default_topics.yaml``) as ``TopicDef`` values."""
+    from ruamel.yaml import YAML
+
+    raw = YAML(typ="safe").load(DEFAULT_TOPICS_PATH.read_text(encoding="utf-8"))
+    return tuple(
+        TopicDef(id=t["id"], names=dict(t["names"]),
+                 keywords={lang: tuple(ws) for lang, ws in (t.get("keywords") or {}).items()})
+        for t in raw)
+
+
+def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef],
+                 feed_topics: Sequence[str] = (), categories: Sequence[str] = (),
+                 threshold: float | None = None) -> TopicAssignment:
+    """The topic of one entry and why (see the module docstring for the order)."""
+    ids = [t.id for t in topics]
+    known = set(ids)
+    if feed_topics and feed_topics[0] in known:
+        return TopicAssignment(feed_topics[0], 1.0, "feed topic")
+
+    probs: dict[str, float] | None = None
+
+    def classifier_probs() -> dict[str, float]:
+        nonlocal probs
+        if probs is None:
+            probs = proba(title, text, lang)
+        return probs
+
+    # 2. keywords: the topic with the most distinct keywords found; ties go to the classifier,
+    # then to config order. A keyword in the title counts 2, in the body 1, and a topic needs 2:
+    # one passing mention of "school" deep in a long article is not what the article is about.
+    norm_title, norm_text = normalize(title), normalize(text)
+    hits: dict[str, tuple[float, list[str]]] = {}
+    for t in topics:
+        in_title = match_keywords(t, norm_title)
+        in_text = [k for k in match_keywords(t, norm_text) if k not in in_title]
+        if in_title or in_text:
+            hits[t.id] = (2 * len(in_title) + len(in_text), in_title + in_text)
+    hits = {tid: h for tid, h in hits.items() if h[0] >= KEYWORD_MIN_SCORE}
+    if hits:
+        best = max(s for s, _ in hits.values())
+        tied = [tid for tid in ids if tid in hits and hits[tid][0] == best]
+        if len(tied) > 1:
+            p = classifier_probs()
+            tied.sort(key=lambda tid: -p.get(tid, 0.0))
+        tid = tied[0]
+        conf = min(1.0, 0.6 + 0.1 * best)
+        return TopicAssignment(tid, round(conf, 3), "keywords: " + ", ".join(hits[tid][1][:5]))
+
+    # 3. the feed's own categories
+    cat = categories_topic(categories, topics)
+    if cat is not None:
+        return TopicAssignment(cat[0], 0.9, f"category: {cat[1]}")
+
+    # 4. the classifier, restricted to the configured ids
+    p = classifier_probs()
+    limit = DEFAULT_THRESHOLD if threshold is None else threshold
+    if not p:
+        return TopicAssignment(OTHER, 0.0, "classifier: no model for this language")
+    tid = max(p, key=p.get)
+    conf = p[tid]
+    if tid not in known:
+        # A removed topic is never returned, and its entries do not drift into a neighbour.
+        return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f}: {tid} not configured")
+    if conf < limit:
+        return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f} < {limit:.2f} ({tid})")
+    return TopicAssignment(tid, round(conf, 3), f"classifier {conf:.2f}")

@@ -1,0 +1,173 @@
+"""Text normalisation, tokenising and keyword/category matching for topics.
+
+Words are cut with the ``regex`` module's ``\\w``, which keeps Tamil and Sinhala words whole
+(Python's ``re`` splits them at vowel signs). For matching, text is NFC-normalised, case-folded
+and stripped of joiners and invisible characters (ZWJ/ZWNJ are dropped here, not in the stored
+text: writers are inconsistent about ZWJ in ශ්‍රී / ක්‍රිකට්, so matching ignores it on both sides).
+
+English keywords match whole words (plus a plural "s"/"es"); Tamil and Sinhala keywords match
+as word prefixes so that one stem covers inflected forms (கிரிக்கெட் → கிரிக்கெட்டில்).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from typing import Iterable, Mapping, Sequence
+
+import regex
+
+from ..models import TopicDef
+
+# ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen: invisible, and used inconsistently.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_WORD = regex.compile(r"\w+")
+_TAMIL_OR_SINHALA = regex.compile(r"[\u0B80-\u0BFF\u0D80-\u0DFF]")
+
+
+def normalize(text: str) -> str:
+    """NFC, case-folded, invisible characters removed: the form every matcher works on."""
+    return unicodedata.normalize("NFC", text).translate(_INVISIBLE).casefold()
+
+
+def words(text: str) -> list[str]:
+    """Words of ``text`` (normalised), Tamil and Sinhala words kept whole."""
+    return _WORD.findall(normalize(text))
+
+
+def _is_indic(s: str) -> bool:
+    return _TAMIL_OR_SINHALA.search(s) is not None
+
+
+@lru_cache(maxsize=4096)
+def _keyword_pattern(keyword: str) -> "regex.Pattern[str] | None":
+    parts = words(keyword)
+    if not parts:
+        return None
+    if "/" in keyword or "." in keyword:  # "a/l", "u.s.": the punctuation is part of the word
+        body = r"\s+".join(regex.escape(p) for p in normalize(keyword).split())
+    else:
+        body = r"\s+".join(regex.escape(p) for p in parts)
+    if _is_indic(keyword):
+        return regex.compile(r"(?<!\w)" + body)  # prefix: inflected forms match
+    return regex.compile(r"(?<!\w)" + body + r"(?:s|es)?(?!\w)")
+
+
+def match_keywords(topic: TopicDef, text: str) -> list[str]:
+    """The topic's keywords (any language) found in ``text`` (already normalised), in order."""
+    found = []
+    for lang_words in topic.keywords.values():
+        for kw in lang_words:
+            pat = _keyword_pattern(kw)
+            if pat is not None and pat.search(text) and kw not in found:
+                found.append(kw)
+    return found
+
+
+# Category labels feeds use, mapped to the default topic ids. Keys are normalised.
+CATEGORY_SYNONYMS: Mapping[str, str] = {
+    # local
+    "local": "local", "local news": "local", "sri lanka": "local", "srilanka": "local",
+    "national": "local", "news": "local", "regional": "local", "provincial": "local",
+    "உள்நாட்டு": "local", "உள்நாடு": "local", "இலங்கை": "local", "பிராந்திய": "local",
+    "மாவட்ட": "local", "தமிழ்நாடு": "local", "தமிழகம்": "local",
+    "දේශීය": "local", "ප්‍රාදේශීය": "local", "දේශීය පුවත්": "local",
+    # world
+    "world": "world", "international": "world", "foreign": "world", "global": "world",
+    "asia": "world", "south asia": "world", "india": "world", "europe": "world",
+    "middle east": "world", "africa": "world", "americas": "world", "us": "world",
+    "உலகம்": "world", "உலக": "world", "சர்வதேச": "world", "இந்தியா": "world",
+    "ලෝකය": "world", "විදෙස්": "world", "ජාත්‍යන්තර": "world", "ලෝක": "world",
+    # politics
+    "politics": "politics", "political": "politics", "election": "politics",
+    "elections": "politics", "government": "politics", "parliament": "politics",
+    "அரசியல்": "politics", "தேர்தல்": "politics",
+    "දේශපාලන": "politics", "දේශපාලනය": "politics", "මැතිවරණ": "politics",
+    # business
+    "business": "business", "economy": "business", "finance": "business",
+    "markets": "business", "market": "business", "money": "business", "economics": "business",
+    "companies": "business", "trade": "business",
+    "வணிகம்": "business", "வர்த்தகம்": "business", "பொருளாதாரம்": "business",
+    "நிதி": "business", "வணிக": "business",
+    "ව්‍යාපාර": "business", "ආර්ථිකය": "business", "ආර්ථික": "business", "වාණිජ": "business",
+    # sports
+    "sport": "sports", "sports": "sports", "cricket": "sports", "football": "sports",
+    "rugby": "sports", "tennis": "sports", "athletics": "sports",
+    "விளையாட்டு": "sports", "கிரிக்கெட்": "sports",
+    "ක්‍රීඩා": "sports", "ක්‍රීඩාව": "sports", "ක්‍රිකට්": "sports",
+    # entertainment
+    "entertainment": "entertainment", "cinema": "entertainment", "movies": "entertainment",
+    "movie": "entertainment", "film": "entertainment", "films": "entertainment",
+    "music": "entertainment", "celebrity": "entertainment", "gossip": "entertainment",
+    "arts": "entertainment", "culture": "entertainment", "lifestyle": "entertainment",
+    "சினிமா": "entertainment", "பொழுதுபோக்கு": "entertainment", "திரைப்படம்": "entertainment",
+    "கலை": "entertainment",
+    "විනෝදාස්වාදය": "entertainment", "සිනමා": "entertainment", "කලා": "entertainment",
+    "සංගීත": "entertainment", "ගොසිප්": "entertainment", "චිත්‍රපට": "entertainment",
+    # science-tech
+    "tech": "science-tech", "technology": "science-tech", "science": "science-tech",
+    "sci/tech": "science-tech", "science & technology": "science-tech",
+    "science and technology": "science-tech", "gadgets": "science-tech", "it": "science-tech",
+    "programming": "science-tech", "software": "science-tech", "space": "science-tech",
+    "அறிவியல்": "science-tech", "தொழில்நுட்பம்": "science-tech",
+    "விஞ்ஞானம்": "science-tech",
+    "තාක්ෂණය": "science-tech", "විද්‍යාව": "science-tech", "තාක්ෂණ": "science-tech",
+    # crime
+    "crime": "crime", "crimes": "crime", "court": "crime", "courts": "crime",
+    "police": "crime", "law": "crime",
+    "குற்றம்": "crime", "க்ரைம்": "crime", "குற்றச்செய்திகள்": "crime",
+    "අපරාධ": "crime", "අපරාධය": "crime", "පොලිස්": "crime",
+    # health
+    "health": "health", "medicine": "health", "wellness": "health", "covid": "health",
+    "covid-19": "health", "coronavirus": "health",
+    "சுகாதாரம்": "health", "மருத்துவம்": "health", "ஆரோக்கியம்": "health",
+    "සෞඛ්‍ය": "health", "සෞඛ්‍යය": "health",
+    # education
+    "education": "education", "schools": "education", "university": "education",
+    "exams": "education", "jobs": "education", "careers": "education",
+    "கல்வி": "education", "வேலைவாய்ப்பு": "education",
+    "අධ්‍යාපන": "education", "අධ්‍යාපනය": "education",
+}
+CATEGORY_SYNONYMS = {normalize(k): v for k, v in CATEGORY_SYNONYMS.items()}
+
+
+def category_topic(category: str, topics: Sequence[TopicDef]) -> str | None:
+    """The configured topic a feed category names, or None.
+
+    Tried in order: the topic ids, their names in any language, their keywords (whole
+    category text), then the built-in synonym map (used only when it points at a configured id).
+    """
+    cat = normalize(category).strip(" #/-_:")
+    if not cat:
+        return None
+    slug = regex.sub(r"[\s_]+", "-", cat)
+    ids = {t.id for t in topics}
+    for t in topics:
+        if slug == t.id:
+            return t.id
+    for t in topics:
+        if any(cat == normalize(n) for n in t.names.values()):
+            return t.id
+    for t in topics:
+        if any(cat == normalize(k) for ws in t.keywords.values() for k in ws):
+            return t.id
+    syn = CATEGORY_SYNONYMS.get(cat)
+    if syn is None:
+        # "Sports News", "Cricket - Sri Lanka": try each word, then a prefix for Tamil/Sinhala.
+        for w in words(cat):
+            syn = CATEGORY_SYNONYMS.get(w)
+            if syn is None and _is_indic(w):
+                syn = next((v for k, v in CATEGORY_SYNONYMS.items()
+                            if _is_indic(k) and len(k) >= 3 and w.startswith(k)), None)
+            if syn in ids:
+                break
+    return syn if syn in ids else None
+
+
+def categories_topic(categories: Iterable[str], topics: Sequence[TopicDef]) -> tuple[str, str] | None:
+    """(topic id, the category that decided) for the first category that maps, or None."""
+    for c in categories:
+        tid = category_topic(c, topics)
+        if tid is not None:
+            return tid, c
+    return None
