@@ -1,0 +1,256 @@
+"""Language identification for English, Tamil and Sinhala feed text (and naming the others).
+
+    detect(text, hint=None) -> Detection
+
+How it decides, cheapest signal first:
+1. TSCII (Tamil in a legacy 8-bit encoding, seen as Latin-1 mojibake) by its share of
+   TSCII letter bytes; converted to Unicode before anything else.
+2. Unicode scripts (Tamil U+0B80–0BFF, Sinhala U+0D80–0DFF, Devanagari, ...): decides nearly all
+   news text.  Mixed-script text counts by meaning: a Tamil headline with a Latin acronym is
+   Tamil (a native-script word weighs three Latin words); an English paragraph followed by a
+   Tamil one gets ``segments``.
+3. Latin-script text goes to a small character n-gram model (``romanized.py``, trained by
+   ``scripts/train_langid.py``) that tells English, romanized Tamil/Sinhala, romanized Hindi,
+   Bamini / FM Abhaya legacy-font text and "another Latin language"; only that last case asks
+   ``langdetect`` for a name (de, fr, ...).
+4. The declared language (``hint``) is a prior: it decides only when the text has too little
+   signal of its own.
+
+Nothing heavy is imported here: the model and langdetect load on first need.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aggregator.models import Detection, Segment
+
+from .normalize import normalize, normalize_tag
+from .script import SCRIPT_LANG, counts, runs
+
+__all__ = ["detect", "normalize", "normalize_tag", "detection_to_dict", "split_blocks_langs", "Detection",
+           "Segment"]
+
+NATIVE_WEIGHT = 3  # one Tamil/Sinhala word outweighs three Latin ones (acronyms, names, code-mixing)
+_INDIC = re.compile(r"[\u0900-\u0dff]")
+_HIGH = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u2122]")
+_PIECE = re.compile(r"[^\n.!?।]*(?:[.!?।]+(?=\s|$)|\n+|$)")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+
+
+def _und(text: str = "") -> Detection:
+    return Detection(lang="und", confidence=0.0, script="Zyyy", text=text)
+
+
+def _langdetect_name(text: str) -> tuple[str, float]:
+    """Name a Latin-script language that is not en/ta/si with langdetect (imported lazily)."""
+    try:
+        from langdetect import DetectorFactory, detect_langs
+
+        DetectorFactory.seed = 0
+        best = detect_langs(text)[0]
+        lang = best.lang.split("-")[0]
+        return lang, float(best.prob)
+    except Exception:  # langdetect raises on featureless text
+        return "und", 0.0
+
+
+def _latin(text: str, hint: str | None) -> Detection:
+    from .legacy import bamini_to_unicode, fm_to_unicode
+    from .romanized import model
+
+    letters = len(_LATIN_WORD.findall(text))
+    cls, conf, post = model().classify(text)
+    if cls == "und":
+        return Detection(lang=hint or "und", confidence=0.1 if hint else 0.0, script="Latn", text=text)
+    if cls in ("bamini", "fm") and conf >= 0.9:
+        conv = normalize(bamini_to_unicode(text) if cls == "bamini" else fm_to_unicode(text))
+        c = counts(conv)
+        native = c.get("Taml" if cls == "bamini" else "Sinh", 0)
+        if native and native >= c.get("Latn", 0):
+            return Detection(lang="ta" if cls == "bamini" else "si", confidence=round(conf * 0.98, 3),
+                             script="Taml" if cls == "bamini" else "Sinh",
+                             legacy_encoding="bamini" if cls == "bamini" else "fm-abhaya", text=conv)
+    if cls in ("bamini", "fm"):
+        # not convincing as legacy text: fall back to the best natural-language class
+        post = {k: v for k, v in post.items() if k not in ("bamini", "fm")}
+        z = sum(post.values()) or 1.0
+        post = {k: v / z for k, v in post.items()}
+        cls = max(post, key=post.get)
+        conf = post[cls]
+    # the hint is a prior for weak evidence only: very short texts or a near tie
+    if hint and hint != cls and (letters <= 2 or conf < 0.6):
+        p_hint = post.get(hint if hint in post else "xx", 0.0)
+        if p_hint >= 0.15 or letters <= 1:
+            return Detection(lang=hint, confidence=round(max(p_hint, 0.3), 3), script="Latn",
+                             romanized=hint in ("ta", "si"), text=text)
+    if cls == "xx":
+        name, p = _langdetect_name(text)
+        if name in ("en", "ta", "si", "und"):
+            # langdetect disagrees that it is another language: take the best of our own classes
+            rest = {k: v for k, v in post.items() if k not in ("xx", "bamini", "fm")}
+            cls = max(rest, key=rest.get) if name == "und" else name
+            return Detection(lang=cls, confidence=round(min(conf, 0.6), 3), script="Latn",
+                             romanized=cls in ("ta", "si"), text=text)
+        return Detection(lang=name, confidence=round(min(conf, p), 3), script="Latn", text=text)
+    return Detection(lang=cls, confidence=round(conf, 3), script="Latn", romanized=cls in ("ta", "si"), text=text)
+
+
+def _native_vote(c: dict[str, int], text: str) -> tuple[str, str, float]:
+    """(lang, script, confidence) for text with non-Latin letters, by script weights."""
+    weights: dict[str, float] = {}
+    words: dict[str, int] = {}
+    for script, s, e in runs(text):
+        words[script] = words.get(script, 0) + 1
+    for script, n in words.items():
+        weights[script] = n * (1 if script == "Latn" else NATIVE_WEIGHT)
+    if not weights:
+        script = max(c, key=c.get)
+        return SCRIPT_LANG.get(script) or "und", script, 0.5
+    script = max(weights, key=weights.get)
+    total = sum(weights.values())
+    return SCRIPT_LANG.get(script) or "und", script, weights[script] / total
+
+
+def _script_lang(script: str, text: str) -> str:
+    lang = SCRIPT_LANG.get(script)
+    if lang:
+        return lang
+    if script in ("Arab", "Cyrl", "Latn"):
+        name, _ = _langdetect_name(text)
+        return name
+    return "und"
+
+
+def _piece_lang(piece: str) -> tuple[str | None, int]:
+    """Language of one sentence/paragraph for segmenting, and its weight (None: too little signal)."""
+    c = counts(piece)
+    if not c:
+        return None, 0
+    if set(c) == {"Latn"}:
+        n = len(_LATIN_WORD.findall(piece))
+        if n < 4:
+            return None, n
+        d = _latin(piece, None)
+        return (d.lang if d.lang != "und" else None), n
+    lang, script, _ = _native_vote(c, piece)
+    if script == "Latn":
+        n = len(_LATIN_WORD.findall(piece))
+        if n < 4:
+            return None, n
+        d = _latin(piece, None)
+        return (d.lang if d.lang != "und" else None), n
+    return _script_lang(script, piece), sum(1 for _ in runs(piece)) * NATIVE_WEIGHT
+
+
+def _segments(text: str) -> list[Segment]:
+    pieces: list[tuple[int, int, str | None, int]] = []
+    for m in _PIECE.finditer(text):
+        s, e = m.start(), m.end()
+        if s == e:
+            continue
+        lang, w = _piece_lang(m.group())
+        pieces.append((s, e, lang, w))
+    # pieces with too little signal join the previous piece (or the next one at the start)
+    known = [p for p in pieces if p[2]]
+    if len({p[2] for p in known}) < 2:
+        return []
+    segs: list[list] = []
+    for s, e, lang, w in pieces:
+        if lang is None:
+            if segs:
+                segs[-1][1] = e
+            else:
+                segs.append([s, e, None])
+            continue
+        if segs and (segs[-1][2] == lang or segs[-1][2] is None):
+            segs[-1][1] = e
+            segs[-1][2] = lang
+        else:
+            segs.append([s, e, lang])
+    out = []
+    for s, e, lang in segs:
+        # trim the whitespace between runs so offsets cover the text itself
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            out.append(Segment(start=s, end=e, lang=lang or "und"))
+    return out if len({s.lang for s in out}) > 1 else []
+
+
+def detect(text: str, hint: str | None = None) -> Detection:
+    """Detect the language of ``text``; ``hint`` (a declared tag like "en-US") is only a prior."""
+    if not text:
+        return _und()
+    hint_lang = normalize_tag(hint)
+    legacy = None
+    if _HIGH.search(text) and not _INDIC.search(text):
+        from .legacy import tscii_share, tscii_to_unicode
+
+        if tscii_share(text) >= 0.5:
+            text = tscii_to_unicode(text)
+            legacy = "tscii"
+    t = normalize(text)
+    c = counts(t)
+    if not c:
+        return _und(t)
+    if set(c) == {"Latn"}:
+        d = _latin(t, hint_lang)
+        if "\n" in t:
+            segs = _segments(d.text)
+            if segs:
+                d = Detection(lang=d.lang, confidence=d.confidence, script=d.script, romanized=d.romanized,
+                              segments=tuple(segs), legacy_encoding=d.legacy_encoding, text=d.text)
+        return d
+    lang, script, conf = _native_vote(c, t)
+    if script == "Latn":
+        # mostly Latin with a few native words: the Latin part decides (code-mixed comments)
+        d = _latin(t, hint_lang)
+        lang, conf, romanized = d.lang, d.confidence, d.romanized
+    else:
+        lang = _script_lang(script, t)
+        romanized = False
+        conf = 0.5 + 0.49 * conf
+    segs: list[Segment] = []
+    if len(c) > 1 or "\n" in t:
+        segs = _segments(t)
+        if segs:
+            # the language covering most of the text (native letters weighted) leads
+            cover: dict[str, int] = {}
+            for s in segs:
+                w = (s.end - s.start) * (1 if s.lang in ("en", "de", "fr") else 2)
+                cover[s.lang] = cover.get(s.lang, 0) + w
+            lead = max(cover, key=cover.get)
+            if lead != lang and lead != "und":
+                lang = lead
+                script = "Latn" if lead not in ("ta", "si") else ("Taml" if lead == "ta" else "Sinh")
+                romanized = False
+    return Detection(lang=lang, confidence=round(min(conf, 0.99), 3), script=script, romanized=romanized,
+                     segments=tuple(segs), legacy_encoding=legacy, text=t)
+
+
+def detection_to_dict(d: Detection) -> dict:
+    """The JSON shape ``aggregator detect --jsonl`` prints."""
+    return {
+        "lang": d.lang,
+        "confidence": d.confidence,
+        "script": d.script,
+        "romanized": d.romanized,
+        "legacy_encoding": d.legacy_encoding,
+        "segments": [{"start": s.start, "end": s.end, "lang": s.lang} for s in d.segments],
+    }
+
+
+def split_blocks_langs(blocks: list[str], default: str = "und") -> list[str]:
+    """Language of each HTML block (paragraph) of an entry; blocks with too little signal
+    (images, a lone link, "...") take the previous block's language, or ``default``."""
+    out: list[str] = []
+    prev = normalize_tag(default) or default
+    for b in blocks:
+        d = detect(b, hint=prev)
+        lang = d.lang if d.lang != "und" else prev
+        out.append(lang)
+        prev = lang
+    return out

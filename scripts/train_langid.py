@@ -1,0 +1,316 @@
+#!/usr/bin/env python
+"""Train the Latin-script character n-gram model of aggregator.language, reproducibly.
+
+    .venv/bin/python scripts/train_langid.py            # writes aggregator/language/data/latin_ngram.json.gz
+
+Training text (all of it data we may ship a model of; see aggregator/language/README.md):
+  * en  - English rows of ../shared/data/langid {titles,sentences,paragraphs} (nuuuwan/lk_news, MIT),
+          training half only, plus titles/summaries of ../shared/data/feeds/en (fastfeedparser, MIT)
+  * ta, si - romanized: Dakshina romanized rows (CC BY-SA 4.0), training half only, plus our own
+          rule-based romanization (several spelling styles, incl. vowel-dropped "ad-hoc" typing) of
+          native Tamil/Sinhala text: lk_news rows (training half), lk_news headlines in
+          ../shared/data/feeds/derived, Dakshina native sentences (training half)
+  * bamini, fm - the same native text encoded with our own Unicode->Bamini / Unicode->FM Abhaya encoders
+  * hi  - romanized Hindi sentences written for this project (HINDI below)
+  * xx  - other Latin-script languages: the German WordPress feed in ../shared/data/feeds/other
+          plus a few sentences written for this project (OTHER below)
+Rows of the DravidianCodeMix, IndoNLP/Singlish and si_en_social_gold sets are never used (their
+licences are unclear); they stay evaluation-only.  The random generator is seeded: same data in,
+same model out.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import json
+import os
+import random
+import re
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aggregator.language.legacy import unicode_to_bamini, unicode_to_fm  # noqa: E402
+from aggregator.language.normalize import normalize  # noqa: E402
+from aggregator.language.romanized import MODEL_PATH, is_training_row, token_grams, tokens  # noqa: E402
+
+SHARED = Path(os.environ.get("AGGREGATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
+RNG = random.Random(20251215)
+CLASSES = ["en", "ta", "si", "hi", "xx", "bamini", "fm"]
+UNSHIPPABLE = ("DravidianCodeMix", "IndoNLP", "ruwini01")
+
+# --------------------------------------------------------------------- romanization rules
+_TA_CONS = {
+    "க": ["k", "g", "k"], "ங": ["ng"], "ச": ["s", "ch", "c"], "ஞ": ["nj", "gn", "ny"],
+    "ட": ["d", "t", "d"], "ண": ["n", "n", "nn"], "த": ["th", "t", "d", "th"], "ந": ["n"],
+    "ப": ["p", "b", "p"], "ம": ["m"], "ய": ["y"], "ர": ["r"], "ல": ["l"], "வ": ["v", "v", "w"],
+    "ழ": ["zh", "l", "z", "zh"], "ள": ["l", "l", "ll"], "ற": ["r", "r", "tr"], "ன": ["n"],
+    "ஜ": ["j"], "ஷ": ["sh"], "ஸ": ["s"], "ஹ": ["h"],
+}
+_TA_VOW = {
+    "அ": ["a"], "ஆ": ["aa", "a"], "இ": ["i"], "ஈ": ["ee", "i", "ii"], "உ": ["u"], "ஊ": ["oo", "u", "uu"],
+    "எ": ["e"], "ஏ": ["e", "ae", "ee"], "ஐ": ["ai", "ei", "ai"], "ஒ": ["o"], "ஓ": ["o", "oo"],
+    "ஔ": ["au", "ow"], "ஃ": ["h", ""],
+}
+_TA_SIGN = {
+    "\u0bbe": ["aa", "a"], "\u0bbf": ["i"], "\u0bc0": ["ee", "i", "ii"], "\u0bc1": ["u"],
+    "\u0bc2": ["oo", "u", "uu"], "\u0bc6": ["e"], "\u0bc7": ["e", "ae", "ee"], "\u0bc8": ["ai", "ei", "a"],
+    "\u0bca": ["o"], "\u0bcb": ["o", "oo"], "\u0bcc": ["au", "ow"], "\u0bcd": [""],
+}
+_SI_CONS = {
+    "ක": ["k"], "ඛ": ["kh", "k"], "ග": ["g"], "ඝ": ["gh", "g"], "ඞ": ["ng"], "ඟ": ["ng", "n"],
+    "ච": ["ch", "c"], "ඡ": ["ch", "chh"], "ජ": ["j"], "ඣ": ["jh", "j"], "ඤ": ["gn", "ny", "n"],
+    "ඥ": ["gn", "dny"], "ට": ["t"], "ඨ": ["t", "th"], "ඩ": ["d"], "ඪ": ["d", "dh"], "ණ": ["n"],
+    "ඬ": ["nd", "d"], "ත": ["th", "t"], "ථ": ["th"], "ද": ["d"], "ධ": ["dh", "d"], "න": ["n"],
+    "ඳ": ["nd", "d"], "ප": ["p"], "ඵ": ["p", "ph"], "බ": ["b"], "භ": ["bh", "b"], "ම": ["m"],
+    "ඹ": ["mb", "b"], "ය": ["y"], "ර": ["r"], "ල": ["l"], "ව": ["w", "v", "w"], "ශ": ["sh", "s"],
+    "ෂ": ["sh", "s"], "ස": ["s"], "හ": ["h"], "ළ": ["l"], "ෆ": ["f"],
+}
+_SI_VOW = {
+    "අ": ["a"], "ආ": ["aa", "a"], "ඇ": ["ae", "a", "e"], "ඈ": ["aa", "ae"], "ඉ": ["i"], "ඊ": ["ee", "i"],
+    "උ": ["u"], "ඌ": ["oo", "u"], "ඍ": ["ru", "ri"], "එ": ["e"], "ඒ": ["ee", "e"], "ඓ": ["ai"],
+    "ඔ": ["o"], "ඕ": ["o", "oo"], "ඖ": ["au"],
+}
+_SI_SIGN = {
+    "\u0dcf": ["aa", "a"], "\u0dd0": ["ae", "a", "e"], "\u0dd1": ["ae", "aa"], "\u0dd2": ["i"],
+    "\u0dd3": ["ee", "i"], "\u0dd4": ["u"], "\u0dd6": ["oo", "u"], "\u0dd8": ["ru", "ri"],
+    "\u0dd9": ["e"], "\u0dda": ["e", "ee"], "\u0ddb": ["ai"], "\u0ddc": ["o"], "\u0ddd": ["o", "oo"],
+    "\u0dde": ["au"], "\u0dca": [""], "\u0df2": ["ru"],
+}
+_SI_MOD = {"\u0d82": ["n", "m", "ng"], "\u0d83": ["h"]}
+
+
+def _pick(options: list[str], style: dict) -> str:
+    if len(options) == 1:
+        return options[0]
+    return options[0] if RNG.random() < style["first"] else RNG.choice(options)
+
+
+def romanize(text: str, lang: str, style: dict) -> str:
+    """Our own rule-based romanization of native Tamil/Sinhala text, in a given typing style."""
+    cons, vow, sign = (_TA_CONS, _TA_VOW, _TA_SIGN) if lang == "ta" else (_SI_CONS, _SI_VOW, _SI_SIGN)
+    out: list[str] = []
+    for word in text.split(" "):
+        syl: list[list[str]] = []  # [consonant part, vowel part, is_inherent]
+        i, n = 0, len(word)
+        while i < n:
+            ch = word[i]
+            if ch in cons:
+                c = _pick(cons[ch], style)
+                nxt = word[i + 1] if i + 1 < n else ""
+                if nxt in sign:
+                    v = _pick(sign[nxt], style)
+                    syl.append([c, v, "long" if nxt in "\u0dcf\u0bbe\u0bc0\u0dd3\u0bc2\u0dd6" else ""])
+                    i += 2
+                elif nxt == "\u200d":
+                    syl.append([c, "", ""])
+                    i += 2
+                else:
+                    syl.append([c, "a", "inh"])
+                    i += 1
+            elif ch in vow:
+                syl.append(["", _pick(vow[ch], style), "vow"])
+                i += 1
+            elif lang == "si" and ch in _SI_MOD:
+                syl.append([_pick(_SI_MOD[ch], style), "", ""])
+                i += 1
+            else:
+                syl.append([ch.lower(), "", ""])
+                i += 1
+        drop = style.get("drop", 0.0)
+        parts = []
+        for k, (c, v, kind) in enumerate(syl):
+            last = k == len(syl) - 1
+            if drop and kind in ("inh", "long") and len(syl) > 1:
+                p = drop * (0.25 if last else 1.0) * (0.7 if kind == "long" else 1.0)
+                if RNG.random() < p:
+                    v = ""
+            if style.get("short") and len(v) == 2 and v[0] == v[1]:
+                v = v[0]
+            parts.append(c + v)
+        w = "".join(parts)
+        if lang == "ta" and style.get("final_u") and w.endswith(("k", "p", "t", "th", "d", "r", "l")) \
+                and RNG.random() < 0.3:
+            w += "u"
+        out.append(w)
+    res = " ".join(out)
+    if style.get("cap"):
+        res = res[:1].upper() + res[1:]
+    return res
+
+
+STYLES = {
+    "ta": [{"first": 0.8}, {"first": 0.5, "short": True, "final_u": True},
+           {"first": 0.6, "drop": 0.15, "short": True}],
+    "si": [{"first": 0.8}, {"first": 0.5, "short": True}, {"first": 0.6, "drop": 0.75, "short": True},
+           {"first": 0.7, "drop": 0.45}],
+}
+
+HINDI = """\
+kya haal hai bhai sab theek hai na
+mujhe ye movie bahut pasand aayi yaar
+yeh gaana sun ke maza aa gaya
+abe ye kaun hai aur itna kyun bol raha hai
+main kal aaunga tum ghar pe rehna
+kitna sundar video hai dil khush ho gaya
+bhai tu kab aayega humko batana zaroor
+isse zyada views kabhi nahi aayenge
+ye banda kuch bhi bolta rehta hai
+hum sab aapke saath hain sir ji
+aap log bahut accha kaam kar rahe ho
+mera naam rahul hai aur main dilli se hoon
+yeh film dekhne ke baad rona aa gaya
+bahut bekar trailer hai paise barbaad
+jaldi se hindi mein release karo please
+kuch nahi hoga iska koi fayda nahi
+tum log pagal ho kya ye kya bakwas hai
+dil se salaam hai is aadmi ko
+sach mein bahut mehnat ki hai sabne
+ab to intezaar nahi hota bhai
+maine socha tha ki ye accha hoga lekin nahi
+kaun kaun dekh raha hai ye video aaj
+unka kehna hai ki sarkar ko kuch karna chahiye
+apna khayal rakhna aur ghar jaldi aana
+wah kya baat hai mazedaar ekdum
+is gaane ki dhun mere dimaag mein baith gayi
+hamare desh ke liye ye garv ki baat hai
+pehle wala part zyada accha tha
+mujhe samajh nahi aaya ki kya hua
+yeh sab dekh ke hasi aa rahi hai
+""".strip().splitlines()
+
+OTHER = """\
+la película es muy buena y la música también
+je pense que ce film est vraiment magnifique
+il presidente ha parlato oggi con i giornalisti
+o governo anunciou novas medidas para a economia
+de regering heeft vandaag nieuwe plannen gepresenteerd
+kerajaan akan mengumumkan bajet baharu minggu depan
+saya sangat suka lagu ini terima kasih
+bu film gerçekten çok güzel olmuş
+""".strip().splitlines()
+
+
+def rows(name: str) -> list[dict]:
+    p = SHARED / "langid" / f"{name}.jsonl"
+    return [json.loads(line) for line in p.open(encoding="utf-8")]
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def feed_texts(folder: Path) -> list[str]:
+    import feedparser
+
+    out = []
+    for p in sorted(folder.glob("*")):
+        if p.suffix not in (".xml", ".json"):
+            continue
+        if p.suffix == ".json":
+            try:
+                items = json.loads(p.read_text(encoding="utf-8")).get("items", [])
+                out += [normalize(html.unescape(_TAG.sub(" ", i.get("title", "") + " \n\n " +
+                        (i.get("content_text") or i.get("content_html") or "")))) for i in items]
+            except Exception:
+                pass
+            continue
+        d = feedparser.parse(str(p))
+        for e in d.entries:
+            for t in (e.get("title", ""), e.get("summary", "")):
+                t = normalize(html.unescape(_TAG.sub(" ", t)))
+                if t:
+                    out.append(t)
+    return out
+
+
+def native_texts(lang: str) -> list[str]:
+    texts = []
+    for name in ("titles", "sentences", "paragraphs"):
+        for r in rows(name):
+            if r["lang"] == lang and not any(u in r.get("source", "") for u in UNSHIPPABLE) \
+                    and is_training_row(r["text"]):
+                texts.append(r["text"])
+    for r in rows("romanized"):
+        if r["lang"] == lang and "Dakshina" in r.get("source", "") and is_training_row(r["text"]) and r.get("native"):
+            texts.append(r["native"])
+    held_out = {r["text"] for name in ("titles",) for r in rows(name) if not is_training_row(r["text"])}
+    for p in sorted((SHARED / "feeds" / "derived").glob(f"{lang}-*.xml")):
+        import feedparser
+
+        for e in feedparser.parse(str(p)).entries:
+            t = normalize(e.get("title", ""))
+            if t and t not in held_out:
+                texts.append(t)
+    return [normalize(t) for t in texts]
+
+
+def build_corpus() -> dict[str, list[str]]:
+    corpus: dict[str, list[str]] = defaultdict(list)
+    for name in ("titles", "sentences", "paragraphs"):
+        for r in rows(name):
+            if r["lang"] == "en" and r.get("scripts", "Latn") == "Latn" and is_training_row(r["text"]) \
+                    and not any(u in r.get("source", "") for u in UNSHIPPABLE):
+                corpus["en"].append(r["text"])
+    corpus["en"] += feed_texts(SHARED / "feeds" / "en")
+    for r in rows("romanized"):
+        if "Dakshina" in r.get("source", "") and is_training_row(r["text"]):
+            corpus[r["lang"]].append(r["text"])
+    for lang in ("ta", "si"):
+        for t in native_texts(lang):
+            # only the native letters: romanize/encode the non-Latin words, keep Latin as is
+            for style in STYLES[lang]:
+                corpus[lang].append(romanize(t, lang, style))
+            corpus["bamini" if lang == "ta" else "fm"].append(
+                unicode_to_bamini(t) if lang == "ta" else unicode_to_fm(t))
+    corpus["hi"] += HINDI * 3
+    corpus["xx"] += OTHER * 2
+    corpus["xx"] += feed_texts(SHARED / "feeds" / "other")
+    return corpus
+
+
+def train(corpus: dict[str, list[str]], keep: int = 60000) -> dict:
+    counts: dict[str, Counter] = {c: Counter() for c in CLASSES}
+    for c in CLASSES:
+        for t in corpus[c]:
+            for tok in tokens(t):
+                counts[c].update(token_grams(tok))
+    total = Counter()
+    for c in CLASSES:
+        total.update(counts[c])
+    grams = [g for g, n in total.most_common() if n >= 2][:keep]
+    return {
+        "classes": CLASSES,
+        "alpha": 0.3,
+        "totals": [sum(counts[c].values()) for c in CLASSES],
+        "grams": {g: [counts[c][g] for c in CLASSES] for g in sorted(grams)},
+        "trained_on": {c: len(corpus[c]) for c in CLASSES},
+    }
+
+
+def main() -> int:
+    if not (SHARED / "langid").is_dir():
+        print(f"training data not found at {SHARED} (set AGGREGATOR_SHARED_DATA)")
+        return 1
+    corpus = build_corpus()
+    for c in CLASSES:
+        print(f"{c:7s} {len(corpus[c]):6d} texts")
+    model = train(corpus)
+    MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
+    raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    with gzip.GzipFile(MODEL_PATH, "wb", mtime=0) as f:
+        f.write(raw)
+    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {len(model['grams'])} n-grams, "
+          f"{MODEL_PATH.stat().st_size / 1e6:.2f} MB")
+    if "--show" in sys.argv:
+        for c in ("ta", "si", "bamini", "fm"):
+            for t in corpus[c][-4:]:
+                print(c, "|", t[:100])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
