@@ -40,7 +40,7 @@ from aggregator.language.romanized import MODEL_PATH, is_training_row, token_gra
 
 SHARED = Path(os.environ.get("AGGREGATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
 RNG = random.Random(20251215)
-CLASSES = ["en", "ta", "si", "hi", "xx", "bamini", "fm"]
+CLASSES = ["en", "ta", "si", "hi", "ml", "xx", "bamini", "fm"]
 UNSHIPPABLE = ("DravidianCodeMix", "IndoNLP", "ruwini01")
 
 # --------------------------------------------------------------------- romanization rules
@@ -183,6 +183,50 @@ mujhe samajh nahi aaya ki kya hua
 yeh sab dekh ke hasi aa rahi hai
 """.strip().splitlines()
 
+# Colloquial romanized Tamil ("Tanglish") and Malayalam ("Manglish") written for this project:
+# the Dakshina sentences are formal Wikipedia Tamil, comments are not.
+TANGLISH = """\
+enna da panra nee inniku evlo neram aachu
+semma padam da kandippa paakanum
+intha song vera level ah irukku
+naan ungaloda periya fan anna
+romba nalla irukku thalaiva vazhthukkal
+ithu enna kodumai saravanan
+yaaru ellam intha video paakuringa
+padam eppo release aaguthu sollunga
+avan sonnathu ellam poi da nambatheenga
+namma ooru pasanga ellarum vanga
+thalaivar mass entry vera mari
+romba naal kazhichu nalla padam paathen
+enakku intha scene rombave pudichirukku
+unga kitta oru kelvi ketkanum
+sollunga sir naanga ready ah irukkom
+ivanga ellam eppavume ippadi than
+music super ah irukku bgm thaan highlight
+paathutu sollunga epdi irukkunu
+kadavul irukkaan kumaru
+summa kizhi kizhinu kizhichitaaru
+vera level performance anna vaazhthukkal
+ennoda favourite hero ivaru thaan
+trailer paakum pothe pullarikkuthu
+intha padam kandippa hit aagum
+""".strip().splitlines()
+
+MANGLISH = """\
+ente ponnu chetta ee padam kidilan aanu
+njan ithu kandu karanju poyi
+lalettan fans evide ollathu
+ee trailer kandittu romanjam vannu
+nammude mammookka mass aanu
+enthoru abhinayam aanu ithu
+padam kaanan kathirikkunnu
+ithu malayalam padam remake alle
+avan paranjathu sheriyanu ketto
+polichu mone adipoli item
+entha ningal ithu vare kandille
+nalla oru cinema aayirikkum urappa
+""".strip().splitlines()
+
 OTHER = """\
 la película es muy buena y la música también
 je pense que ce film est vraiment magnifique
@@ -267,6 +311,8 @@ def build_corpus() -> dict[str, list[str]]:
             corpus["bamini" if lang == "ta" else "fm"].append(
                 unicode_to_bamini(t) if lang == "ta" else unicode_to_fm(t))
     corpus["hi"] += HINDI * 3
+    corpus["ta"] += TANGLISH * 3
+    corpus["ml"] += MANGLISH * 4
     corpus["xx"] += OTHER * 2
     corpus["xx"] += feed_texts(SHARED / "feeds" / "other")
     return corpus

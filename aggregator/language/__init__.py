@@ -96,10 +96,14 @@ def _latin(text: str, hint: str | None) -> Detection:
     return Detection(lang=cls, confidence=round(conf, 3), script="Latn", romanized=cls in ("ta", "si"), text=text)
 
 
-def _native_vote(c: dict[str, int], text: str) -> tuple[str, str, float]:
+def _native_vote(c: dict[str, int], text: str, words: dict[str, int] | None = None) -> tuple[str, str, float]:
     """(lang, script, confidence) for text with non-Latin letters, by script weights."""
+    if len(c) == 1:
+        script = next(iter(c))
+        return SCRIPT_LANG.get(script) or "und", script, 1.0
     weights: dict[str, float] = {}
-    words: dict[str, int] = {}
+    if words is None:
+        words = {}
     for script, s, e in runs(text):
         words[script] = words.get(script, 0) + 1
     for script, n in words.items():
@@ -204,17 +208,25 @@ def detect(text: str, hint: str | None = None) -> Detection:
                 d = Detection(lang=d.lang, confidence=d.confidence, script=d.script, romanized=d.romanized,
                               segments=tuple(segs), legacy_encoding=d.legacy_encoding, text=d.text)
         return d
-    lang, script, conf = _native_vote(c, t)
+    words: dict[str, int] = {}
+    lang, script, conf = _native_vote(c, t, words)
+    romanized = False
     if script == "Latn":
-        # mostly Latin with a few native words: the Latin part decides (code-mixed comments)
+        # mostly Latin with a few native words (code-mixed comments): the Latin part decides,
+        # but a short text that also has Tamil/Sinhala words is that language, not English
         d = _latin(t, hint_lang)
         lang, conf, romanized = d.lang, d.confidence, d.romanized
+        native = {s: n for s, n in words.items() if s != "Latn" and SCRIPT_LANG.get(s)}
+        if native and words.get("Latn", 0) <= 30:
+            nat_script = max(native, key=native.get)
+            nat_lang = SCRIPT_LANG[nat_script]
+            if lang != nat_lang:
+                lang, script, conf, romanized = nat_lang, nat_script, 0.6, False
     else:
         lang = _script_lang(script, t)
-        romanized = False
         conf = 0.5 + 0.49 * conf
     segs: list[Segment] = []
-    if len(c) > 1 or "\n" in t:
+    if "\n" in t or (len(words) > 1 and sum(1 for n in words.values() if n >= 4) > 1):
         segs = _segments(t)
         if segs:
             # the language covering most of the text (native letters weighted) leads

@@ -28,6 +28,9 @@ def token_grams(tok: str) -> list[str]:
     out = [s[i:i + n] for n in range(1, MAX_N + 1) for i in range(L - n + 1)]
     out.remove(" ")
     out.remove(" ")
+    w = tok.strip(".,!?:\"'()[]")
+    if len(w) > 1:
+        out.append("\x01" + w)  # the whole word as one more feature
     return out
 
 
@@ -49,23 +52,15 @@ class NgramModel:
             for g, cnt in data["grams"].items()
         }
         self._cache: dict[str, tuple[tuple[float, ...], int]] = {}
+        self._zero = (0.0,) * k
 
     def _token(self, tok: str) -> tuple[tuple[float, ...], int]:
         hit = self._cache.get(tok)
         if hit is not None:
             return hit
-        k = len(self.classes)
-        acc = [0.0] * k
-        n = 0
         get = self.logp.get
-        for g in token_grams(tok):
-            v = get(g)
-            if v is None:
-                continue
-            n += 1
-            for c in range(k):
-                acc[c] += v[c]
-        res = (tuple(acc), n)
+        vecs = [v for v in map(get, token_grams(tok)) if v is not None]
+        res = (tuple(map(sum, zip(*vecs))) if vecs else self._zero, len(vecs))
         if len(self._cache) > 200_000:
             self._cache.clear()
         self._cache[tok] = res
@@ -73,15 +68,11 @@ class NgramModel:
 
     def scores(self, text: str) -> tuple[list[float], int]:
         """Summed log-likelihood per class and the number of known n-grams."""
-        k = len(self.classes)
-        acc = [0.0] * k
-        n = 0
-        for tok in tokens(text):
-            v, m = self._token(tok)
-            n += m
-            for c in range(k):
-                acc[c] += v[c]
-        return acc, n
+        toks = tokens(text)
+        if not toks:
+            return list(self._zero), 0
+        parts = [self._token(tok) for tok in toks]
+        return list(map(sum, zip(*[p[0] for p in parts]))), sum(p[1] for p in parts)
 
     def classify(self, text: str) -> tuple[str, float, dict[str, float]]:
         """Best class, its confidence (0..1) and the per-class posterior."""
