@@ -1,0 +1,180 @@
+"""Interface strings in English, Tamil and Sinhala, and Babel formatting for dates and numbers.
+
+Only the site's own words live here; entry text is never translated. A ``Translator`` is bound
+to one interface language and one time zone: ``tr("read_more")``, ``tr.date(d)``,
+``tr.time(dt)``, ``tr.number(n)``, ``tr.language(code)``.
+
+Where CLDR's choice reads oddly to our readers we override it, and say why:
+- Sinhala months: CLDR ``si`` uses the traditional lunar month names (දුරුතු, නවම්...) for the
+  Gregorian months; Sri Lankan newspapers and sites write ජනවාරි, පෙබරවාරි..., so we do too.
+- Tamil times: CLDR ``ta`` prints "2:05 PM"; Tamil sites write the day period in Tamil
+  ("பிற்பகல் 2:05"), which is CLDR's flexible day period pattern ``B h:mm``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone, tzinfo
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal
+
+UI_LANGUAGES = ("en", "ta", "si")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "skip": {"en": "Skip to content", "ta": "உள்ளடக்கத்துக்குச் செல்க",
+             "si": "අන්තර්ගතයට යන්න"},
+    "main_nav": {"en": "Main navigation", "ta": "முதன்மை வழிசெலுத்தல்", "si": "ප්‍රධාන සංචාලනය"},
+    "latest": {"en": "Latest", "ta": "சமீபத்தியவை", "si": "නවතම"},
+    "topics": {"en": "Topics", "ta": "தலைப்புகள்", "si": "මාතෘකා"},
+    "topic": {"en": "Topic", "ta": "தலைப்பு", "si": "මාතෘකාව"},
+    "archive": {"en": "Archive", "ta": "காப்பகம்", "si": "සංරක්ෂිතය"},
+    "sources": {"en": "Sources", "ta": "மூலங்கள்", "si": "මූලාශ්‍ර"},
+    "languages": {"en": "Languages", "ta": "மொழிகள்", "si": "භාෂා"},
+    "language": {"en": "Language", "ta": "மொழி", "si": "භාෂාව"},
+    "interface_language": {"en": "Interface language", "ta": "இடைமுக மொழி",
+                           "si": "අතුරුමුහුණතේ භාෂාව"},
+    "read_more": {"en": "Read more", "ta": "மேலும் படிக்க", "si": "තවත් කියවන්න"},
+    "read_original": {"en": "Read the original", "ta": "மூலப் பதிவைப் படிக்க",
+                      "si": "මුල් ලිපිය කියවන්න"},
+    "by": {"en": "by {author}", "ta": "எழுதியவர்: {author}", "si": "ලියූවේ: {author}"},
+    "other_versions": {"en": "Also reported by", "ta": "இதே செய்தி பிற மூலங்களிலும்",
+                       "si": "මෙම පුවත වෙනත් මූලාශ්‍රවලද"},
+    "other": {"en": "Other", "ta": "பிற", "si": "වෙනත්"},
+    "newer": {"en": "Newer entries", "ta": "புதிய பதிவுகள்", "si": "අලුත් ලිපි"},
+    "older": {"en": "Older entries", "ta": "பழைய பதிவுகள்", "si": "පැරණි ලිපි"},
+    "pagination": {"en": "Pages", "ta": "பக்கங்கள்", "si": "පිටු"},
+    "prev_day": {"en": "Previous day", "ta": "முந்தைய நாள்", "si": "පෙර දිනය"},
+    "next_day": {"en": "Next day", "ta": "அடுத்த நாள்", "si": "ඊළඟ දිනය"},
+    "entries_in": {"en": "In {language}", "ta": "{language} பதிவுகள்", "si": "{language} ලිපි"},
+    "language_page": {"en": "Entries in {language}", "ta": "{language} பதிவுகள்",
+                      "si": "{language} ලිපි"},
+    "feed_page": {"en": "Entries from {feed}", "ta": "{feed} வழங்கிய பதிவுகள்",
+                  "si": "{feed} වෙතින් ලිපි"},
+    "day_page": {"en": "Entries of {date}", "ta": "{date} பதிவுகள்", "si": "{date} ලිපි"},
+    "count": {"en": "{n} entries", "ta": "{n} பதிவுகள்", "si": "ලිපි {n}"},
+    "count_one": {"en": "1 entry", "ta": "1 பதிவு", "si": "ලිපි 1"},
+    "nothing": {"en": "Nothing here yet.", "ta": "இங்கு இன்னும் எதுவும் இல்லை.",
+                "si": "මෙහි තවම කිසිවක් නැත."},
+    "feed": {"en": "Source", "ta": "மூலம்", "si": "මූලාශ්‍රය"},
+    "last_update": {"en": "Last update", "ta": "கடைசியாகப் புதுப்பித்தது",
+                    "si": "අවසන් යාවත්කාලීනය"},
+    "status": {"en": "Status", "ta": "நிலை", "si": "තත්ත්වය"},
+    "entries": {"en": "Entries", "ta": "பதிவுகள்", "si": "ලිපි"},
+    "status_ok": {"en": "Working", "ta": "இயங்குகிறது", "si": "ක්‍රියා කරයි"},
+    "status_failing": {"en": "Failing since the last success ({date}), {n} attempts in a row",
+                       "ta": "கடைசி வெற்றிக்குப் ({date}) பின் தொடர்ந்து {n} முறை தோல்வி",
+                       "si": "අවසන් සාර්ථක වාරයෙන් ({date}) පසු දිගටම {n} වරක් අසාර්ථකයි"},
+    "status_failing_never": {"en": "Failing, never fetched successfully ({n} attempts)",
+                             "ta": "தோல்வி, இதுவரை ஒருமுறையும் பெற முடியவில்லை ({n} முயற்சிகள்)",
+                             "si": "අසාර්ථකයි, මෙතෙක් එක් වරක්වත් ලබා ගත නොහැකි විය (උත්සාහ {n})"},
+    "status_gone": {"en": "Gone: the server says this feed no longer exists",
+                    "ta": "நீக்கப்பட்டது: இந்த மூலம் இனி இல்லை என்று சேவையகம் கூறுகிறது",
+                    "si": "ඉවත් කර ඇත: මෙම මූලාශ්‍රය තවදුරටත් නැති බව සේවාදායකය පවසයි"},
+    "status_moved": {"en": "Moved to", "ta": "புதிய முகவரிக்கு மாற்றப்பட்டது:",
+                     "si": "නව ලිපිනයකට ගෙන ගොස් ඇත:"},
+    "status_new": {"en": "Not fetched yet", "ta": "இன்னும் பெறப்படவில்லை",
+                   "si": "තවම ලබා ගෙන නැත"},
+    "last_error": {"en": "Last error", "ta": "கடைசிப் பிழை", "si": "අවසන් දෝෂය"},
+    "website": {"en": "Website", "ta": "இணையதளம்", "si": "වෙබ් අඩවිය"},
+    "feed_address": {"en": "Feed address", "ta": "செய்தியோடை முகவரி", "si": "පෝෂක ලිපිනය"},
+    "subscribe": {"en": "Subscribe", "ta": "பின்தொடர", "si": "දායක වන්න"},
+    "all_sources": {"en": "All sources (OPML)", "ta": "அனைத்து மூலங்களும் (OPML)",
+                    "si": "සියලු මූලාශ්‍ර (OPML)"},
+    "newest_entry": {"en": "Newest entry: {date}", "ta": "சமீபத்திய பதிவு: {date}",
+                     "si": "නවතම ලිපිය: {date}"},
+    "checked_at": {"en": "Checked {date}", "ta": "சரிபார்த்தது: {date}",
+                   "si": "පරීක්ෂා කළේ: {date}"},
+    "original_title": {"en": "Original title", "ta": "மூலத் தலைப்பு", "si": "මුල් මාතෘකාව"},
+    "converted_from": {"en": "converted from the {encoding} font encoding",
+                       "ta": "{encoding} எழுத்துருக் குறியாக்கத்திலிருந்து மாற்றப்பட்டது",
+                       "si": "{encoding} අකුරු කේතනයෙන් පරිවර්තනය කළා"},
+    "powered": {"en": "Made with aggregator", "ta": "aggregator கொண்டு உருவாக்கப்பட்டது",
+                "si": "aggregator මගින් සකසන ලදී"},
+}
+
+# Gregorian month names as Sri Lankan Sinhala media write them (see the module docstring).
+_SI_MONTHS = {
+    "දුරුතු": "ජනවාරි", "නවම්": "පෙබරවාරි", "මැදින්": "මාර්තු", "බක්": "අප්‍රේල්",
+    "වෙසක්": "මැයි", "පොසොන්": "ජූනි", "ඇසළ": "ජූලි", "නිකිණි": "අගෝස්තු",
+    "බිනර": "සැප්තැම්බර්", "වප්": "ඔක්තෝබර්", "ඉල්": "නොවැම්බර්", "උඳුවප්": "දෙසැම්බර්",
+}
+_TIME_PATTERN = {"ta": "B h:mm"}
+
+
+def _si_months(text: str) -> str:
+    # longest names first: "උඳුවප්" contains "වප්"
+    for old in sorted(_SI_MONTHS, key=len, reverse=True):
+        if old in text:
+            return text.replace(old, _SI_MONTHS[old])
+    return text
+
+
+class Translator:
+    """Interface strings and formatting for one UI language and time zone."""
+
+    def __init__(self, ui: str, tz: tzinfo = timezone.utc):
+        if ui not in UI_LANGUAGES:
+            raise ValueError(f"no interface translation for {ui!r}")
+        self.ui = ui
+        self.tz = tz
+        self.locale = Locale.parse(ui)
+
+    def __call__(self, key: str, **kw: object) -> str:
+        text = STRINGS[key].get(self.ui) or STRINGS[key]["en"]
+        return text.format(**kw) if kw else text
+
+    def count(self, n: int) -> str:
+        return self("count_one") if n == 1 else self("count", n=self.number(n))
+
+    def number(self, n: int | float) -> str:
+        return format_decimal(n, locale=self.locale)
+
+    def local(self, dt: datetime) -> datetime:
+        return dt.astimezone(self.tz)
+
+    def date(self, d: date | datetime, fmt: str = "full") -> str:
+        if isinstance(d, datetime):
+            d = self.local(d).date()
+        text = format_date(d, fmt, locale=self.locale)
+        return _si_months(text) if self.ui == "si" else text
+
+    def month(self, d: date) -> str:
+        text = format_date(d, "LLLL y", locale=self.locale)
+        return _si_months(text) if self.ui == "si" else text
+
+    def time(self, dt: datetime) -> str:
+        return format_time(dt, _TIME_PATTERN.get(self.ui, "short"), tzinfo=self.tz,
+                           locale=self.locale)
+
+    def datetime(self, dt: datetime) -> str:
+        if self.ui in _TIME_PATTERN:
+            return f"{self.date(dt, 'medium')} {self.time(dt)}"
+        text = format_datetime(dt, "medium", tzinfo=self.tz, locale=self.locale)
+        return _si_months(text) if self.ui == "si" else text
+
+    def language(self, code: str) -> str:
+        """The name of language ``code`` in the interface language ("Tamil", "தமிழ்"...)."""
+        return language_name(code, self.ui)
+
+
+@lru_cache(maxsize=512)
+def language_name(code: str, ui: str) -> str:
+    if code in ("und", "", None):
+        return {"en": "Unknown language", "ta": "அறியப்படாத மொழி",
+                "si": "නොදන්නා භාෂාව"}.get(ui, "Unknown language")
+    try:
+        name = Locale.parse(ui).languages.get(code)
+    except (ValueError, TypeError):
+        name = None
+    return name or code
+
+
+@lru_cache(maxsize=64)
+def native_language_name(code: str) -> str:
+    """A language's name in itself: English, தமிழ், සිංහල (for the language switcher)."""
+    try:
+        return Locale.parse(code).get_display_name(code) or code
+    except (ValueError, TypeError):
+        return code

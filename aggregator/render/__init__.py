@@ -1,0 +1,212 @@
+"""Render ``SiteData`` into the static site and publish it atomically.
+
+``build_site`` plans the pages (``plan``), prepares entries for each interface language
+(``views``), renders the Jinja templates (autoescape on; only sanitised entry HTML is marked
+safe), writes Atom and JSON Feed (``feeds_out``) and publishes through ``publish.Publisher``:
+everything is built beside the output folder and swapped in, pages whose inputs are unchanged
+are not even rendered (a manifest of input fingerprints), and pages whose bytes are unchanged
+are not rewritten.
+
+URL scheme (relative to the output folder; see ``templates/README.md``): the main pages are in
+``site.ui_language``; each other interface language has the same pages under ``ui/<code>/``.
+Atom, JSON Feed, the stylesheet and extra files (``opml.xml``) exist once, at the top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import inspect
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Any, Mapping
+
+import jinja2
+
+from ..errors import RenderError
+from ..models import SiteData
+from .. import i18n
+from . import feeds_out, plan, publish, views
+from .plan import OTHER, Page, Planner, digest
+from .publish import Publisher
+
+__all__ = ["build_site", "RenderResult", "default_templates_dir"]
+
+RENDER_VERSION = "1"  # bump when the output changes in a way fingerprints cannot see
+FEED_LIMIT = 100  # entries in atom.xml / feed.json
+STATIC = ("style.css",)  # copied from the templates folder to the site's top
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What one build did."""
+
+    output: Path  # the published folder
+    pages_written: int  # files whose bytes changed (or are new)
+    pages_unchanged: int  # files kept as they were (same inputs or same bytes; mtime kept)
+    pages_rendered: int  # pages whose templates actually ran this time
+
+
+def default_templates_dir() -> Path:
+    """``aggregator/templates`` when installed, else the repository's ``templates/``."""
+    try:
+        packaged = importlib.resources.files("aggregator") / "templates"
+        if packaged.is_dir() and (packaged / "base.html").is_file():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, TypeError, OSError):
+        pass
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def _environment(templates_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=True,  # every template, whatever its name: feeds are hostile
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def _code_fingerprint(templates_dir: Path) -> str:
+    """Templates, stylesheet and the rendering code: when any changes, every page re-renders."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(RENDER_VERSION.encode())
+    for path in sorted(templates_dir.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(templates_dir).as_posix().encode())
+            h.update(path.read_bytes())
+    for module in (i18n, plan, views, feeds_out):
+        h.update(inspect.getsource(module).encode())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+def _timezone(site: Any) -> tzinfo:
+    """``site.timezone`` (an IANA name) when the config has one; UTC otherwise."""
+    name = getattr(site, "timezone", None)
+    if not name:
+        return timezone.utc
+    from zoneinfo import ZoneInfo
+    try:
+        return ZoneInfo(str(name))
+    except Exception as e:  # ZoneInfoNotFoundError, ValueError
+        raise RenderError(f"unknown time zone {name!r}") from e
+
+
+def build_site(data: SiteData, site: Any, *, now: datetime,
+               templates_dir: Path | None = None,
+               extra_files: Mapping[str, str | bytes] = {}) -> RenderResult:
+    """Render ``data`` into ``site.output`` and publish it atomically (see the module doc)."""
+    templates_dir = Path(templates_dir) if templates_dir else default_templates_dir()
+    if not (templates_dir / "base.html").is_file():
+        raise RenderError(f"{templates_dir}: no templates there (base.html missing)")
+    tz = _timezone(site)
+    ui_main = site.ui_language
+    uis = (ui_main, *[u for u in site.ui_languages if u != ui_main])
+    env = _environment(templates_dir)
+    planner = Planner(data, languages=site.languages, per_page=site.per_page, days=site.days,
+                      full_content=site.full_content, now=now, tz=tz)
+    pages = planner.pages()
+    config_fp = digest(site.title, site.base_url, site.languages, site.ui_language, uis,
+                       site.days, site.per_page, site.full_content, site.excerpt_chars, tz,
+                       data.topics, [(f.source.id, f.source.name) for f in data.feeds],
+                       sorted(extra_files))
+    chrome = digest(_code_fingerprint(templates_dir), config_fp)
+    pub = Publisher(Path(site.output))
+    rendered = 0
+    try:
+        for ui in uis:
+            prefix = "" if ui == ui_main else f"ui/{ui}/"
+            ctx = _Context(site, data, ui, uis, ui_main, tz, planner, env, extra_files)
+            for page in pages:
+                rel = prefix + page.path
+                fp = digest(chrome, ui, page.fingerprint())
+                if pub.reuse(rel, fp):
+                    continue
+                html = ctx.render(page)
+                rendered += 1
+                pub.write(rel, html.encode("utf-8"), fp)
+        _write_feeds(pub, planner, site, data, chrome)
+        for name in STATIC:
+            blob = (templates_dir / name).read_bytes()
+            pub.write(name, blob, digest(blob))
+        for name, content in sorted(extra_files.items()):
+            blob = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+            pub.write(name, blob, digest(hashlib.sha256(blob).hexdigest()))
+        pub.commit()
+    except BaseException:
+        pub.abort()
+        raise
+    return RenderResult(output=Path(site.output), pages_written=pub.written,
+                        pages_unchanged=pub.unchanged, pages_rendered=rendered)
+
+
+def _write_feeds(pub: Publisher, planner: Planner, site: Any, data: SiteData, chrome: str) -> None:
+    feed_names = {f.source.id: views.clean(f.source.name) for f in data.feeds}
+    topic_names = {t.id: t.names.get(site.ui_language) or t.names.get("en") or t.id
+                   for t in data.topics}
+    topic_names.setdefault(OTHER, i18n.Translator(site.ui_language)("other"))
+    targets = [("atom.xml", "feed.json", None, site.ui_language, site.title)]
+    for lang in site.languages:
+        name = i18n.language_name(lang, site.ui_language)
+        targets.append((f"{lang}/atom.xml", None, lang, lang, f"{site.title} · {name}"))
+    for atom_path, json_path, lang, xml_lang, title in targets:
+        entries = plan.feed_entries(planner, lang, FEED_LIMIT)
+        fp = digest(chrome, atom_path, *(planner.fp[id(e)] for e in entries))
+        if not pub.reuse(atom_path, fp):
+            pub.write(atom_path, feeds_out.atom(entries, title=title, base_url=site.base_url,
+                                                path=atom_path, lang=xml_lang,
+                                                feed_names=feed_names, topic_names=topic_names),
+                      fp)
+        if json_path:
+            fp = digest(chrome, json_path, *(planner.fp[id(e)] for e in entries))
+            if not pub.reuse(json_path, fp):
+                pub.write(json_path, feeds_out.json_feed(entries, title=title,
+                                                         base_url=site.base_url, path=json_path,
+                                                         lang=xml_lang, feed_names=feed_names),
+                          fp)
+
+
+class _Context:
+    """Template values shared by every page of one interface language."""
+
+    def __init__(self, site, data: SiteData, ui: str, uis, ui_main: str, tz: tzinfo,
+                 planner: Planner, env: jinja2.Environment, extra_files):
+        self.site, self.data, self.ui, self.uis, self.ui_main = site, data, ui, uis, ui_main
+        self.planner, self.env = planner, env
+        self.tr = i18n.Translator(ui, tz)
+        self.views = views.Views(self.tr, feeds=data.feeds, topics=data.topics,
+                                 languages=site.languages, full_content=site.full_content)
+        self.prefix = "" if ui == ui_main else f"ui/{ui}/"
+        self.languages = [{"code": c, "native": i18n.native_language_name(c),
+                           "name": self.tr.language(c)} for c in site.languages]
+        self.has_opml = "opml.xml" in extra_files
+        self.topic_names = self.views.topic_names
+
+    def render(self, page: Page) -> str:
+        depth = (self.prefix + page.path).count("/")
+        up = "../" * depth
+        root = up  # the top of the site (style.css, atom.xml, feed.json)
+        ui_root = up + self.prefix  # the top of this interface language
+        switcher = []
+        for code in self.uis:
+            pre = "" if code == self.ui_main else f"ui/{code}/"
+            switcher.append({"code": code, "name": i18n.native_language_name(code),
+                             "href": up + pre + page.path, "current": code == self.ui})
+        top_level = 2 if page.kind != "day" else 2
+        groups = self.views.groups(page.items, page.grouping, top_level, self.planner.day)
+        ctx = {
+            "site": self.site, "ui": self.ui, "tr": self.tr, "page": page, "root": root,
+            "ui_root": ui_root, "switcher": switcher, "languages": self.languages,
+            "groups": groups, "has_opml": self.has_opml, "topic_names": self.topic_names,
+            "views": self.views, "extra": page.extra, "http_url": views.http_url,
+            "feed_language": plan.feed_view_language, "topics": self.data.topics,
+        }
+        try:
+            return self.env.get_template(page.template).render(ctx)
+        except jinja2.TemplateError as e:
+            raise RenderError(f"{page.template} ({page.path}): {e}") from e

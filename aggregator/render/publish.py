@@ -1,0 +1,171 @@
+"""Atomic publishing of the site: build beside the output folder, then swap it in.
+
+The new site is assembled in ``.<output>.tmp-<pid>`` next to the output folder. A page whose
+input fingerprint (or, once rendered, whose bytes) equals the published one is hard-linked from
+the old site, so it keeps its inode and mtime and is never rewritten. ``commit`` swaps the two
+folders with one ``renameat2(RENAME_EXCHANGE)`` on Linux (two renames elsewhere) and deletes the
+old one; a crash or kill before that leaves the published site untouched, and the next build
+removes the leftovers. Files in the output folder the renderer never wrote (a CNAME, a
+robots.txt) are carried over; files it wrote last time and not now are dropped.
+
+A manifest (``.aggregator-manifest.json``) in the output folder maps each written path to the
+fingerprint of its inputs, which is what lets the next build skip rendering unchanged pages.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path, PurePosixPath
+
+from ..errors import RenderError
+
+MANIFEST = ".aggregator-manifest.json"
+MANIFEST_VERSION = 1
+
+
+def _safe_rel(rel: str) -> str:
+    p = PurePosixPath(rel)
+    if p.is_absolute() or not p.parts or any(part in ("", ".", "..") for part in p.parts) \
+            or "\\" in rel or "\x00" in rel:
+        raise RenderError(f"refusing to write outside the output folder: {rel!r}")
+    return str(p)
+
+
+class Publisher:
+    """Collects the files of one build in a temporary folder and swaps it in on ``commit``."""
+
+    def __init__(self, output: Path):
+        self.output = Path(output)
+        if self.output.exists() and not self.output.is_dir():
+            raise RenderError(f"{self.output}: the output path exists and is not a folder")
+        parent = self.output.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self._recover(parent)
+        self.tmp = parent / f".{self.output.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.tmp.mkdir()
+        self.old: dict[str, str] = self._read_manifest()
+        self.new: dict[str, str] = {}
+        self.written = 0
+        self.unchanged = 0
+
+    def _recover(self, parent: Path) -> None:
+        """Clean up after a build that died: restore a site caught between renames, drop temps."""
+        name = self.output.name
+        olds = sorted(parent.glob(f".{name}.old-*"))
+        if not self.output.exists() and olds:
+            os.rename(olds[-1], self.output)
+            olds = olds[:-1]
+        for leftover in [*olds, *parent.glob(f".{name}.tmp-*")]:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    def _read_manifest(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.output / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+            return {}
+        pages = data.get("files")
+        return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
+
+    def _claim(self, rel: str) -> tuple[str, Path]:
+        rel = _safe_rel(rel)
+        if rel in self.new or rel == MANIFEST:
+            raise RenderError(f"the site would write {rel} twice")
+        dest = self.tmp / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return rel, dest
+
+    def _link_old(self, rel: str, dest: Path) -> None:
+        src = self.output / rel
+        try:
+            os.link(src, dest)
+        except OSError:  # no hard links on this file system: copy, keeping the mtime
+            shutil.copy2(src, dest)
+
+    def reuse(self, rel: str, fingerprint: str) -> bool:
+        """Keep the published file when its inputs are unchanged; True when it was kept."""
+        if self.old.get(_safe_rel(rel)) != fingerprint or not (self.output / rel).is_file():
+            return False
+        rel, dest = self._claim(rel)
+        self._link_old(rel, dest)
+        self.new[rel] = fingerprint
+        self.unchanged += 1
+        return True
+
+    def write(self, rel: str, data: bytes, fingerprint: str) -> bool:
+        """Publish ``data`` at ``rel``; the old file is kept when its bytes are the same.
+
+        Returns True when new bytes were written.
+        """
+        rel, dest = self._claim(rel)
+        self.new[rel] = fingerprint
+        old = self.output / rel
+        try:
+            same = old.is_file() and old.stat().st_size == len(data) and old.read_bytes() == data
+        except OSError:
+            same = False
+        if same:
+            self._link_old(rel, dest)
+            self.unchanged += 1
+            return False
+        dest.write_bytes(data)
+        self.written += 1
+        return True
+
+    def commit(self) -> None:
+        """Carry over foreign files, write the manifest and swap the new site in."""
+        if self.output.is_dir():
+            for path in self.output.rglob("*"):
+                if path.is_dir():
+                    continue
+                rel = path.relative_to(self.output).as_posix()
+                if rel == MANIFEST or rel in self.new or rel in self.old:
+                    continue
+                dest = self.tmp / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                self._link_old(rel, dest)
+        manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(self.new.items()))}
+        (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=0), encoding="utf-8")
+        if self.output.exists():  # the folder keeps its permissions across builds
+            os.chmod(self.tmp, self.output.stat().st_mode & 0o7777)
+        else:
+            os.rename(self.tmp, self.output)
+            return
+        if _exchange(self.tmp, self.output):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        old = self.output.parent / f".{self.output.name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(self.output, old)
+        os.rename(self.tmp, self.output)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+_renameat2 = None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False when unsupported."""
+    global _renameat2
+    if _renameat2 is None:
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            fn = libc.renameat2
+            fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                           ctypes.c_uint]
+            _renameat2 = fn
+        except (OSError, AttributeError):
+            _renameat2 = False
+    if not _renameat2:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = _renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0

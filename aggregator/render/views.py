@@ -1,0 +1,218 @@
+"""What templates see: entries prepared for one interface language, and grouped listings.
+
+Every string taken from a feed stays a plain ``str`` here, so Jinja's autoescape escapes it;
+only ``summary_html``/``content_html`` (already through ``sanitize``) and titles we build from
+escaped pieces are ``Markup``. Links are kept only when they are http(s).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+from ..i18n import Translator
+from ..models import Entry, FeedView, TopicDef
+from .plan import OTHER, Item
+
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+# Characters XML 1.0 forbids, and that have no business in a page either.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def clean(text: str | None) -> str:
+    return _BAD_CHARS.sub("", text) if text else ""
+
+
+def http_url(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) URL, else None (never javascript:, data:...)."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(c in url for c in "\x00\t\n\r ") or _BAD_CHARS.search(url):
+        return None
+    return url
+
+
+def lang_code(code: str | None) -> str:
+    return code if code and _LANG.match(code) else "und"
+
+
+@dataclass
+class EntryView:
+    lang: str
+    title: str
+    title_html: Markup
+    link: str | None
+    feed_id: str
+    feed_name: str
+    author: str
+    iso: str
+    time_text: str
+    datetime_text: str
+    topic_id: str
+    topic_name: str
+    lang_name: str
+    body: Markup
+    more: bool
+    anchor: str
+    original_title: str
+    legacy_encoding: str
+
+
+@dataclass
+class ItemView:
+    e: EntryView
+    versions: list[EntryView] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    level: int  # heading level
+    kind: str  # date, topic, language
+    key: str
+    title: str
+    href: str | None = None  # relative to the interface root
+    datetime: str | None = None
+    groups: list["Group"] = field(default_factory=list)
+    items: list[ItemView] = field(default_factory=list)
+
+
+def title_markup(e: Entry, lang: str) -> Markup:
+    """The title, with ``<span lang>`` around runs in another language (``Entry.segments``).
+
+    Segment offsets index the detector's normalised ``title + "\\n\\n" + text``; they are used
+    only when the stored title is already normalised (NFC, no soft hyphen or zero-width space),
+    so the offsets line up with it.
+    """
+    title = clean(e.title)
+    segs = [s for s in e.segments if s.start < len(title)]
+    if (not segs or len({s.lang for s in segs}) < 2 or "\u00ad" in title or "\u200b" in title
+            or unicodedata.normalize("NFC", title) != title):
+        return escape(title)
+    out: list[str] = []
+    pos = 0
+    for s in sorted(segs, key=lambda s: s.start):
+        start, end = max(s.start, pos), min(s.end, len(title))
+        if start >= end:
+            continue
+        out.append(str(escape(title[pos:start])))
+        piece = escape(title[start:end])
+        seg_lang = lang_code(s.lang)
+        out.append(f'<span lang="{seg_lang}">{piece}</span>' if seg_lang != lang else str(piece))
+        pos = end
+    out.append(str(escape(title[pos:])))
+    return Markup("".join(out))
+
+
+class Views:
+    """Entry views for one interface language, built once per entry and cached."""
+
+    def __init__(self, tr: Translator, *, feeds: Sequence[FeedView], topics: Sequence[TopicDef],
+                 languages: Sequence[str], full_content: bool):
+        self.tr = tr
+        self.full = full_content
+        self.feed_names = {f.source.id: clean(f.source.name) for f in feeds}
+        self.topic_ids = tuple(t.id for t in topics)
+        self.topic_names = {t.id: clean(t.names.get(tr.ui) or t.names.get("en") or t.id)
+                            for t in topics}
+        self.topic_names[OTHER] = tr("other")
+        self.languages = tuple(languages)
+        self._cache: dict[int, EntryView] = {}
+
+    def topic_of(self, e: Entry) -> str:
+        return e.topic if e.topic in self.topic_names else OTHER
+
+    def entry(self, e: Entry) -> EntryView:
+        v = self._cache.get(id(e))
+        if v is not None:
+            return v
+        tr = self.tr
+        lang = lang_code(e.lang)
+        link = http_url(e.link)
+        if self.full and e.content_html:
+            body, more = e.content_html, False
+        else:
+            body = e.summary_html
+            more = link is not None
+        topic = self.topic_of(e)
+        anchor = "e-" + _anchor(e.feed_id, e.guid)
+        v = EntryView(
+            lang=lang, title=clean(e.title), title_html=title_markup(e, lang), link=link,
+            feed_id=e.feed_id, feed_name=self.feed_names.get(e.feed_id, clean(e.feed_id)),
+            author=clean(e.author), iso=e.published.isoformat(),
+            time_text=tr.time(e.published), datetime_text=tr.datetime(e.published),
+            topic_id=topic, topic_name=self.topic_names[topic], lang_name=tr.language(lang),
+            body=Markup(clean(body)), more=more, anchor=anchor,
+            original_title=clean(e.original_title), legacy_encoding=clean(e.legacy_encoding))
+        self._cache[id(e)] = v
+        return v
+
+    def item(self, it: Item) -> ItemView:
+        return ItemView(self.entry(it.entry), [self.entry(v) for v in it.versions])
+
+    def language_order(self, code: str) -> tuple[int, str]:
+        return (self.languages.index(code) if code in self.languages else len(self.languages),
+                code)
+
+    def topic_order(self, tid: str) -> int:
+        return self.topic_ids.index(tid) if tid in self.topic_ids else len(self.topic_ids)
+
+    def groups(self, items: Sequence[Item], grouping: Sequence[str], level: int,
+               day_of: Mapping[int, date]) -> list[Group]:
+        """Nest ``items`` by ``grouping`` (date, topic, language), headings from ``level``."""
+        if not grouping:
+            return []
+        kind, rest = grouping[0], grouping[1:]
+        buckets: dict[str, list[Item]] = {}
+        for it in items:
+            e = it.entry
+            if kind == "date":
+                key = day_of[id(e)].isoformat()
+            elif kind == "topic":
+                key = self.topic_of(e)
+            else:
+                key = lang_code(e.lang)
+            buckets.setdefault(key, []).append(it)
+        if kind == "topic":
+            keys = sorted(buckets, key=self.topic_order)
+        elif kind == "language":
+            keys = sorted(buckets, key=self.language_order)
+        else:
+            keys = list(buckets)  # items are newest first, so dates come newest first
+        out = []
+        for key in keys:
+            g = Group(level=min(level, 6), kind=kind, key=key, title="")
+            if kind == "date":
+                g.title = self.tr.date(date.fromisoformat(key))
+                g.datetime = key
+                g.href = f"archive/{key}.html"
+            elif kind == "topic":
+                g.title = self.topic_names[key]
+                g.href = f"topics/{key}/index.html"
+            else:
+                g.title = self.tr.language(key)
+                g.href = f"{key}/index.html" if key in self.languages else None
+            if rest:
+                g.groups = self.groups(buckets[key], rest, level + 1, day_of)
+            else:
+                g.items = [self.item(it) for it in buckets[key]]
+            out.append(g)
+        return out
+
+
+def _anchor(feed_id: str, guid: str) -> str:
+    import hashlib
+    return hashlib.blake2b(f"{feed_id}\x1f{guid}".encode("utf-8", "surrogatepass"),
+                           digest_size=6).hexdigest()
