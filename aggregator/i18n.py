@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone, tzinfo
 from functools import lru_cache
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 UI_LANGUAGES = ("en", "ta", "si")
@@ -149,10 +149,8 @@ class Translator:
                            locale=self.locale)
 
     def datetime(self, dt: datetime) -> str:
-        if self.ui in _TIME_PATTERN:
-            return f"{self.date(dt, 'medium')} {self.time(dt)}"
-        text = format_datetime(dt, "medium", tzinfo=self.tz, locale=self.locale)
-        return _si_months(text) if self.ui == "si" else text
+        sep = ", " if self.ui == "en" else " "
+        return f"{self.date(dt, 'medium')}{sep}{self.time(dt)}"
 
     def language(self, code: str) -> str:
         """The name of language ``code`` in the interface language ("Tamil", "தமிழ்"...)."""

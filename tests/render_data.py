@@ -41,6 +41,12 @@ FEEDS = (
 )
 
 
+def _segments(title: str, other: str, lang: str, other_lang: str) -> tuple[Segment, ...]:
+    i = title.index(other)
+    j = i + len(other)
+    return (Segment(0, i, lang), Segment(i, j, other_lang), Segment(j, len(title), lang))
+
+
 def entry(n: int, **kw) -> Entry:
     base = dict(feed_id="daily-news", guid=f"g{n}", title=f"Entry {n}",
                 link=f"https://news.example/{n}", summary_html=f"<p>Summary {n}.</p>",
@@ -63,7 +69,7 @@ ENTRIES = (
           summary_html="<p>පාර්ලිමේන්තුවේ අයවැය සම්මත විය.</p>"),
     entry(4, feed_id="virakesari", title="பொதுமக்களுக்கு SLAF அறிவுறுத்தல்", lang="ta",
           topic="other", link="https://ta.example/4",
-          segments=(Segment(0, 13, "ta"), Segment(13, 18, "en"), Segment(18, 31, "ta")),
+          segments=_segments("பொதுமக்களுக்கு SLAF அறிவுறுத்தல்", "SLAF", "ta", "en"),
           summary_html='<p>விமானப்படை அறிவிப்பு.</p><p lang="en">The Air Force said so.</p>'),
     entry(5, title="Cricket: Sri Lanka win", topic="sports",
           summary_html='<p>A video:</p><iframe src="https://www.youtube.com/embed/xyz" '

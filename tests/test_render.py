@@ -1,0 +1,344 @@
+"""render: the pages, their links, languages, pagination, feeds out and publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from aggregator.errors import RenderError
+from aggregator.render import RenderResult, build_site, default_templates_dir
+from render_data import ENTRIES, FEEDS, NOW, TOPICS, entry, site_config, site_data
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+class _Doc(HTMLParser):
+    """Collects what the tests look at: html lang, links, elements with their attributes."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.html_lang = None
+        self.links: list[str] = []
+        self.elements: list[tuple[str, dict]] = []
+        self.headings: list[int] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.elements.append((tag, a))
+        if tag == "html":
+            self.html_lang = a.get("lang")
+        if tag in ("a", "link") and a.get("href"):
+            self.links.append(a["href"])
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+
+
+def parse(path: Path) -> _Doc:
+    d = _Doc()
+    d.feed(path.read_text(encoding="utf-8"))
+    return d
+
+
+@pytest.fixture()
+def built(tmp_path):
+    out = tmp_path / "site"
+    result = build_site(site_data(), site_config(out), now=NOW,
+                        extra_files={"opml.xml": "<opml version='2.0'/>"})
+    return out, result
+
+
+def html_pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+def test_pages_exist(built):
+    out, result = built
+    assert isinstance(result, RenderResult) and result.output == out
+    for rel in ["index.html", "en/index.html", "ta/index.html", "si/index.html",
+                "topics/index.html", "topics/politics/index.html", "topics/sports/index.html",
+                "topics/other/index.html", "archive/index.html", "archive/2024-06-03.html",
+                "feeds.html", "feeds/daily-news.html", "feeds/virakesari.html",
+                "feeds/new-feed.html", "atom.xml", "en/atom.xml", "ta/atom.xml", "si/atom.xml",
+                "feed.json", "style.css", "opml.xml", "ui/ta/index.html", "ui/si/index.html",
+                "ui/si/feeds/adaderana.html", "ui/ta/archive/2024-06-03.html"]:
+        assert (out / rel).is_file(), rel
+    assert result.pages_written == len([p for p in out.rglob("*") if p.is_file()]) - 1
+
+
+def test_every_internal_link_resolves(built):
+    out, _ = built
+    for page in html_pages(out):
+        for href in parse(page).links:
+            if re.match(r"^[a-z]+:", href) or href.startswith("#"):
+                continue
+            target = (page.parent / href.split("#")[0]).resolve()
+            assert target.is_file(), f"{page.relative_to(out)} links to missing {href}"
+
+
+def test_html_lang_is_ui_language_and_entries_carry_lang(built):
+    out, _ = built
+    for page in html_pages(out):
+        rel = page.relative_to(out).as_posix()
+        expected = rel.split("/")[1] if rel.startswith("ui/") else "en"
+        doc = parse(page)
+        assert doc.html_lang == expected, rel
+        for tag, a in doc.elements:
+            if "entry" in (a.get("class") or "").split():
+                assert a.get("lang") in ("en", "ta", "si"), (rel, a)
+
+
+def test_headings_in_order(built):
+    out, _ = built
+    for page in html_pages(out):
+        levels = parse(page).headings
+        assert levels and levels[0] == 1, page
+        for a, b in zip(levels, levels[1:]):
+            assert b <= a + 1, (page, levels)
+
+
+def test_front_page_groups_by_date_topic_language(built):
+    out, _ = built
+    html = (out / "index.html").read_text()
+    # date headings newest first, topic sections in config order then other
+    d1, d2 = html.index('datetime="2024-06-03"'), html.index('datetime="2024-06-02"')
+    assert d1 < d2
+    day = html[d1:d2]
+    assert day.index(">Politics<") < day.index(">Sports<") < day.index(">Other<")
+    # entries older than site.days (2 days) are not on the front page
+    assert "javascript link" not in html and "No link entry" not in html
+
+
+def test_story_shown_once_with_versions(built):
+    out, _ = built
+    html = (out / "index.html").read_text()
+    assert html.count("வரவு செலவுத் திட்டம் நிறைவேற்றம்") == 1
+    versions = html[html.index('class="versions"'):]
+    assert "அයவැය" not in versions  # sanity of the check below
+    assert "அද දෙරණ" not in versions
+    assert "අයවැය සම්මත විය" in versions and "வீரகேசரி" in versions
+
+
+def test_mixed_title_segments_carry_lang(built):
+    out, _ = built
+    html = (out / "index.html").read_text()
+    assert 'பொதுமக்களுக்கு <span lang="en">SLAF</span> அறிவுறுத்தல்' in html
+    assert '<p lang="en">The Air Force said so.</p>' in html
+
+
+def test_interface_translated(built):
+    out, _ = built
+    ta = (out / "ui/ta/index.html").read_text()
+    si = (out / "ui/si/index.html").read_text()
+    assert "மேலும் படிக்க" in ta and "திங்கள், 3 ஜூன், 2024" in ta and "அரசியல்" in ta
+    assert "තවත් කියවන්න" in si and "2024 ජූනි 3, සඳුදා" in si and "දේශපාලනය" in si
+    en = (out / "index.html").read_text()
+    assert "Read more" in en and "Monday, June 3, 2024" in en
+    # the switcher links the same page in every interface language
+    assert 'href="../../ui/si/index.html" lang="si"' in ta
+    assert 'href="../../index.html" lang="en"' in ta
+
+
+def test_links_only_http(built):
+    out, _ = built
+    for page in html_pages(out):
+        for href in parse(page).links:
+            assert not href.lower().startswith(("javascript:", "data:", "vbscript:")), page
+    html = (out / "topics/other/index.html").read_text()
+    assert "javascript link" in html  # shown, not linked
+
+
+def test_feeds_page_health(built):
+    out, _ = built
+    html = (out / "feeds.html").read_text()
+    assert "health-ok" in html and "health-failing" in html and "HTTP 500" in html
+    assert "health-gone" in html and "health-moved" in html and "health-new" in html
+    assert "https://si.example/new-rss" in html
+
+
+def test_feed_json_valid(built):
+    out, _ = built
+    doc = json.loads((out / "feed.json").read_text())
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert doc["title"] == "Lanka Digest" and doc["items"]
+    for item in doc["items"]:
+        for key in ("id", "title", "date_published", "language", "tags", "authors",
+                    "content_html", "_aggregator"):
+            assert key in item, key
+        assert set(item["_aggregator"]) >= {"feed", "topic", "language", "story", "segments"}
+        assert item["tags"] == [item["_aggregator"]["topic"]]
+        assert item.get("url", "https://").startswith(("http://", "https://"))
+    ids = [i["id"] for i in doc["items"]]
+    assert len(ids) == len(set(ids))
+    by_title = {i["title"]: i for i in doc["items"]}
+    assert by_title["Parliament passes the budget"]["_aggregator"]["story"] == "s1"
+    segs = by_title["பொதுமக்களுக்கு SLAF அறிவுறுத்தல்"]["_aggregator"]["segments"]
+    assert [s["lang"] for s in segs] == ["ta", "en", "ta"]
+
+
+def test_atom_well_formed(built):
+    out, _ = built
+    for rel, lang in (("atom.xml", "en"), ("ta/atom.xml", "ta"), ("si/atom.xml", "si")):
+        root = ET.parse(out / rel).getroot()
+        assert root.tag == f"{ATOM}feed"
+        for tag in ("id", "title", "updated"):
+            assert root.find(f"{ATOM}{tag}") is not None
+        entries = root.findall(f"{ATOM}entry")
+        assert entries
+        for e in entries:
+            for tag in ("id", "title", "updated", "author"):
+                assert e.find(f"{ATOM}{tag}") is not None, tag
+            assert e.get(XML_LANG) in ("en", "ta", "si")
+            if rel != "atom.xml":
+                assert e.get(XML_LANG) == lang
+    langs = {e.get(XML_LANG) for e in ET.parse(out / "atom.xml").getroot().iter(f"{ATOM}entry")}
+    assert langs == {"en", "ta", "si"}
+
+
+def test_full_content(tmp_path):
+    data = site_data(entries=(entry(1, summary_html="<p>short</p>",
+                                    content_html="<p>the whole article</p>"),))
+    out = tmp_path / "s"
+    build_site(data, site_config(out, full_content=True), now=NOW)
+    html = (out / "index.html").read_text()
+    assert "the whole article" in html and "Read more" not in html
+
+
+def test_pagination_is_stable(tmp_path):
+    out = tmp_path / "s"
+    many = tuple(entry(100 + i, guid=f"p{i}", title=f"Paged {i}", topic="sports",
+                       published=NOW - timedelta(hours=i)) for i in range(23))
+    cfg = site_config(out, per_page=5, days=30)
+    build_site(site_data(entries=many), cfg, now=NOW)
+    # 23 items, pages of 5 from the oldest: page/1..3 hold 15, the front 8
+    assert sorted(p.name for p in (out / "page").iterdir()) == ["1.html", "2.html", "3.html"]
+    front = (out / "index.html").read_text()
+    assert front.count('class="entry"') == 8 and 'href="page/3.html"' in front
+    oldest = (out / "page/1.html").read_text()
+    assert "Paged 22<" in oldest and 'rel="prev" href="../page/2.html"' in oldest
+    before = {p: p.stat().st_mtime_ns for p in (out / "page").iterdir()}
+    new = entry(99, guid="new", title="Brand new", topic="sports", published=NOW)
+    result = build_site(site_data(entries=many + (new,)), cfg, now=NOW)
+    assert {p: p.stat().st_mtime_ns for p in (out / "page").iterdir()} == before
+    assert "Brand new" in (out / "index.html").read_text()
+    # per interface language: the 6 listings holding it, topics/index, feeds.html (counts)
+    assert result.pages_rendered <= 8 * 3
+
+
+def test_unchanged_pages_not_rewritten(tmp_path):
+    out = tmp_path / "s"
+    cfg = site_config(out)
+    build_site(site_data(), cfg, now=NOW, extra_files={"opml.xml": "<opml/>"})
+    stamps = {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in out.rglob("*") if p.is_file()
+              and p.name != ".aggregator-manifest.json"}
+    os.utime(out / "index.html", ns=(1, 1))
+    stamps[out / "index.html"] = (1, stamps[out / "index.html"][1])
+    result = build_site(site_data(), cfg, now=NOW, extra_files={"opml.xml": "<opml/>"})
+    assert result.pages_written == 0 and result.pages_rendered == 0
+    after = {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in stamps}
+    assert after == stamps
+    # without the manifest every page is rendered again, but equal bytes are still not written
+    (out / ".aggregator-manifest.json").unlink()
+    result = build_site(site_data(), cfg, now=NOW, extra_files={"opml.xml": "<opml/>"})
+    assert result.pages_rendered > 0 and result.pages_written == 0
+    assert {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in stamps} == stamps
+
+
+def test_new_entry_rewrites_only_affected_pages(tmp_path):
+    out = tmp_path / "s"
+    cfg = site_config(out)
+    build_site(site_data(), cfg, now=NOW)
+    new = entry(0, guid="new", title="Fresh news", topic="sports", published=NOW)
+    result = build_site(site_data(entries=ENTRIES + (new,)), cfg, now=NOW)
+    assert 0 < result.pages_written < result.pages_unchanged
+    assert "Fresh news" in (out / "ui/si/topics/sports/index.html").read_text()
+    assert "Fresh news" not in (out / "topics/politics/index.html").read_text()
+
+
+def test_crash_mid_render_keeps_old_site(tmp_path, monkeypatch):
+    out = tmp_path / "s"
+    cfg = site_config(out)
+    build_site(site_data(), cfg, now=NOW)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    import aggregator.render as render
+    calls = {"n": 0}
+    real = render._Context.render
+
+    def dying(self, page):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise KeyboardInterrupt("killed mid-render")
+        return real(self, page)
+
+    monkeypatch.setattr(render._Context, "render", dying)
+    new = entry(0, guid="new", title="Fresh news", topic="sports", published=NOW)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(site_data(entries=ENTRIES + (new,)), cfg, now=NOW)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]  # no temp folder left behind
+
+
+def test_foreign_files_kept_stale_pages_dropped(tmp_path):
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "CNAME").write_text("digest.example")
+    build_site(site_data(), site_config(out), now=NOW)
+    assert (out / "feeds/old-blog.html").exists()
+    feeds = tuple(f for f in FEEDS if f.source.id != "old-blog")
+    build_site(site_data(feeds=feeds), site_config(out), now=NOW)
+    assert (out / "CNAME").read_text() == "digest.example"
+    assert not (out / "feeds/old-blog.html").exists()
+
+
+def test_ui_language_main_is_configurable(tmp_path):
+    out = tmp_path / "s"
+    build_site(site_data(), site_config(out, ui_language="si", ui_languages=("si", "en")),
+               now=NOW)
+    assert parse(out / "index.html").html_lang == "si"
+    assert parse(out / "ui/en/index.html").html_lang == "en"
+    assert not (out / "ui/ta").exists()
+
+
+def test_output_must_be_a_folder(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(RenderError):
+        build_site(site_data(), site_config(f), now=NOW)
+
+
+def test_default_templates_dir():
+    assert (default_templates_dir() / "base.html").is_file()
+
+
+def test_templates_dir_argument(tmp_path):
+    tdir = tmp_path / "t"
+    import shutil
+    shutil.copytree(default_templates_dir(), tdir)
+    (tdir / "index.html").write_text((tdir / "index.html").read_text().replace(
+        "<h1>", '<h1 class="custom">'))
+    out = tmp_path / "s"
+    build_site(site_data(), site_config(out), now=NOW, templates_dir=tdir)
+    assert 'class="custom"' in (out / "index.html").read_text()
+
+
+def test_empty_site(tmp_path):
+    out = tmp_path / "s"
+    build_site(site_data(entries=(), feeds=(), topics=()), site_config(out), now=NOW)
+    assert "Nothing here yet." in (out / "index.html").read_text()
+    assert json.loads((out / "feed.json").read_text())["items"] == []
+    ET.parse(out / "atom.xml")
+
+
+def test_window_falls_back_to_latest_days(tmp_path):
+    out = tmp_path / "s"
+    build_site(site_data(), site_config(out), now=NOW + timedelta(days=365))
+    assert "Parliament passes the budget" in (out / "index.html").read_text()
