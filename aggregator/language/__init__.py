@@ -55,7 +55,7 @@ def _langdetect_name(text: str) -> tuple[str, float]:
         return "und", 0.0
 
 
-def _latin(text: str, hint: str | None) -> Detection:
+def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
     from .legacy import bamini_to_unicode, fm_to_unicode
     from .romanized import model
 
@@ -64,7 +64,10 @@ def _latin(text: str, hint: str | None) -> Detection:
     if cls == "und":
         return Detection(lang=hint or "und", confidence=0.1 if hint else 0.0, script="Latn", text=text)
     if cls in ("bamini", "fm") and conf >= 0.9:
-        conv = normalize(bamini_to_unicode(text) if cls == "bamini" else fm_to_unicode(text))
+        # convert the text as typed: a joiner between two ASCII keys is stray in Latin text but
+        # may sit between two letters once converted
+        src = " ".join((source or text).split())
+        conv = normalize(bamini_to_unicode(src) if cls == "bamini" else fm_to_unicode(src))
         c = counts(conv)
         native = c.get("Taml" if cls == "bamini" else "Sinh", 0)
         if native and native >= c.get("Latn", 0):
@@ -201,7 +204,7 @@ def detect(text: str, hint: str | None = None) -> Detection:
     if not c:
         return _und(t)
     if set(c) == {"Latn"}:
-        d = _latin(t, hint_lang)
+        d = _latin(t, hint_lang, source=text if "\u200d" in text or "\u200c" in text else None)
         if "\n" in t:
             segs = _segments(d.text)
             if segs:

@@ -1,0 +1,160 @@
+#!/usr/bin/env python
+"""Language-identification benchmark: our detector vs langdetect vs lingua, in one run.
+
+    .venv/bin/python benchmarks/langid.py
+
+Reads the labelled rows of ../shared/data/langid (override with AGGREGATOR_SHARED_DATA) and
+prints, per set: accuracy of each detector, a confusion matrix for ours, and texts/s; then
+speed on native-script text and on all rows mixed, and the import time of aggregator.language.
+Accuracy is printed twice for ours: on the held-out half (rows scripts/train_langid.py never
+trained on) and on all rows (labelled as such).  Scoring rules (issue 3): ``lang=other`` rows
+count as right for any answer but ``ta``; legacy rows also check the Unicode conversion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = Path(os.environ.get("AGGREGATOR_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
+SETS = ["titles", "sentences", "paragraphs", "romanized", "codemixed", "legacyfont", "si_en_social_gold"]
+
+
+def right(row: dict, lang: str) -> bool:
+    if row["lang"] == "other":
+        return lang != "ta"
+    return lang == row["lang"]
+
+
+def import_time() -> float:
+    code = "import time; t=time.perf_counter(); import aggregator.language; print(time.perf_counter()-t)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def main() -> int:
+    if not (SHARED / "langid").is_dir():
+        print(f"SKIPPED: evaluation data not found at {SHARED / 'langid'} (set AGGREGATOR_SHARED_DATA)")
+        return 0
+    imp = import_time()
+    from aggregator.language import detect, normalize
+    from aggregator.language.romanized import is_training_row, model
+
+    t0 = time.perf_counter()
+    model()
+    load = time.perf_counter() - t0
+    from langdetect import DetectorFactory
+    from langdetect import detect as ld_detect
+
+    DetectorFactory.seed = 0
+
+    def ld(text: str) -> str:
+        try:
+            return ld_detect(text).split("-")[0]
+        except Exception:
+            return "und"
+
+    try:
+        from lingua import LanguageDetectorBuilder
+
+        lingua_det = LanguageDetectorBuilder.from_all_languages().build()
+
+        def lg(text: str) -> str:
+            r = lingua_det.detect_language_of(text)
+            return r.iso_code_639_1.name.lower() if r is not None else "und"
+    except ImportError:
+        lg = None
+        print("lingua: SKIPPED (pip install lingua-language-detector to compare)")
+
+    data = {}
+    for name in SETS:
+        p = SHARED / "langid" / f"{name}.jsonl"
+        if p.exists():
+            data[name] = [json.loads(line) for line in p.open(encoding="utf-8")]
+    detectors = [("ours", lambda t: detect(t).lang), ("langdetect", ld)] + ([("lingua", lg)] if lg else [])
+    # warm lingua's lazy model loading outside the timings, like our own model load
+    if lg:
+        lg("warm up the models")
+    all_texts = [r["text"] for rows in data.values() for r in rows]
+
+    print(f"import aggregator.language: {imp:.3f} s (model load on first use: {load:.3f} s)")
+    print(f"data: {SHARED / 'langid'} ({len(all_texts)} rows)\n")
+    hdr = f"{'set':20s} {'rows':>5s} {'ours held-out':>14s} {'ours all rows':>14s}"
+    hdr += "".join(f" {n + ' acc':>15s} {n + ' t/s':>15s}" for n, _ in detectors)
+    print(hdr)
+    conf = {}
+    totals = defaultdict(lambda: [0, 0])
+    legacy_conv = [0, 0]
+    for name, rows in data.items():
+        accs, speeds = {}, {}
+        preds = {}
+        for dn, fn in detectors:
+            t0 = time.perf_counter()
+            preds[dn] = [fn(r["text"]) for r in rows]
+            speeds[dn] = len(rows) / (time.perf_counter() - t0)
+            accs[dn] = sum(right(r, p) for r, p in zip(rows, preds[dn])) / len(rows)
+        held = [(r, p) for r, p in zip(rows, preds["ours"]) if not is_training_row(r["text"])]
+        held_acc = sum(right(r, p) for r, p in held) / len(held) if held else float("nan")
+        for r, p in zip(rows, preds["ours"]):
+            key = "native" if name in ("titles", "sentences", "paragraphs") else name
+            totals[key][0] += right(r, p)
+            totals[key][1] += 1
+        line = f"{name:20s} {len(rows):5d} {held_acc:14.4f} {accs['ours']:14.4f}"
+        line += "".join(f" {accs[dn]:15.4f} {speeds[dn]:15.0f}" for dn, _ in detectors)
+        print(line)
+        conf[name] = Counter((r["lang"], p) for r, p in zip(rows, preds["ours"]))
+        if name == "legacyfont":
+            for r in rows:
+                ref = r.get("unicode")
+                if ref:
+                    legacy_conv[1] += 1
+                    legacy_conv[0] += normalize(detect(r["text"]).text) == normalize(ref)
+    print()
+    for key, (ok, n) in totals.items():
+        print(f"ours, {key:12s}: {ok}/{n} = {ok / n:.4f}")
+    if legacy_conv[1]:
+        print(f"legacy Unicode conversion equal to the reference ('unicode' field): {legacy_conv[0]}/{legacy_conv[1]}"
+              " ('unicode_retyped' is a re-typing, not a decoding: not scored)")
+    print("\nconfusion matrices of ours (rows: label, columns: answer)")
+    for name, c in conf.items():
+        labels = sorted({a for a, _ in c})
+        answers = sorted({b for _, b in c})
+        print(f"  {name}:")
+        print("    " + f"{'':8s}" + "".join(f"{a:>7s}" for a in answers))
+        for a in labels:
+            print("    " + f"{a:8s}" + "".join(f"{c.get((a, b), 0):7d}" for b in answers))
+
+    native = [r["text"] for n in ("titles", "sentences", "paragraphs") for r in data.get(n, [])
+              if r.get("scripts") in ("Taml", "Sinh")]
+    print("\nspeed (one core, texts/s; ours measured on a fresh word cache, then warm):")
+    from aggregator.language import romanized
+
+    for label, texts in (("native-script text", native), ("all rows mixed", all_texts)):
+        res = {}
+        for dn, fn in detectors:
+            if dn == "ours":
+                romanized.model()._cache.clear()
+            t0 = time.perf_counter()
+            for t in texts:
+                fn(t)
+            res[dn] = len(texts) / (time.perf_counter() - t0)
+            if dn == "ours":
+                t0 = time.perf_counter()
+                for t in texts:
+                    fn(t)
+                res["ours (warm)"] = len(texts) / (time.perf_counter() - t0)
+        line = f"  {label:20s} ({len(texts)} texts): " + ", ".join(f"{k} {v:,.0f}" for k, v in res.items())
+        line += f"  => ours/langdetect = {res['ours'] / res['langdetect']:.0f}x"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
