@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import inspect
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Mapping
 
 import jinja2
+from markupsafe import Markup
 
 from ..errors import RenderError
 from ..models import SiteData
@@ -36,6 +37,9 @@ __all__ = ["build_site", "RenderResult", "default_templates_dir"]
 RENDER_VERSION = "1"  # bump when the output changes in a way fingerprints cannot see
 FEED_LIMIT = 100  # entries in atom.xml / feed.json
 STATIC = ("style.css",)  # copied from the templates folder to the site's top
+# Stands for the path up to the site's top inside cached entry HTML; feed text cannot hold it
+# (views.clean drops NUL), so replacing it is safe.
+ROOT = "\x00root\x00/"
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,21 @@ class _Context:
                            "name": self.tr.language(c)} for c in site.languages]
         self.has_opml = "opml.xml" in extra_files
         self.topic_names = self.views.topic_names
+        self._entries: dict[tuple, Markup] = {}
+        self._entry_template = env.get_template("_entry.html")
+
+    def entry_html(self, it, level: int) -> Markup:
+        """An entry's article, rendered once per heading level and reused on every page.
+
+        Links inside it start with ``ROOT`` and are made relative per page afterwards.
+        """
+        key = (id(it.e), tuple(id(v) for v in it.versions), level)
+        html = self._entries.get(key)
+        if html is None:
+            html = Markup(self._entry_template.render(
+                it=it, level=level, ui=self.ui, tr=self.tr, ui_root=ROOT + self.prefix))
+            self._entries[key] = html
+        return html
 
     def render(self, page: Page) -> str:
         depth = (self.prefix + page.path).count("/")
@@ -201,12 +220,13 @@ class _Context:
         groups = self.views.groups(page.items, page.grouping, top_level, self.planner.day)
         ctx = {
             "site": self.site, "ui": self.ui, "tr": self.tr, "page": page, "root": root,
-            "ui_root": ui_root, "switcher": switcher, "languages": self.languages,
+            "ui_root": ui_root, "entry_html": self.entry_html, "switcher": switcher, "languages": self.languages,
             "groups": groups, "has_opml": self.has_opml, "topic_names": self.topic_names,
             "views": self.views, "extra": page.extra, "http_url": views.http_url,
             "feed_language": plan.feed_view_language, "topics": self.data.topics,
         }
         try:
-            return self.env.get_template(page.template).render(ctx)
+            html = self.env.get_template(page.template).render(ctx)
         except jinja2.TemplateError as e:
             raise RenderError(f"{page.template} ({page.path}): {e}") from e
+        return html.replace(ROOT, up)

@@ -23,19 +23,21 @@ MAX_VERSIONS = 12  # versions listed under a story
 
 
 def digest(*parts: object) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for p in parts:
-        h.update(str(p).encode("utf-8", "surrogatepass"))
-        h.update(b"\x1f")
-    return h.hexdigest()
+    """A short hash of ``parts`` (their ``str``), used as an input fingerprint."""
+    text = "\x1f".join(p if isinstance(p, str) else str(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def entry_fingerprint(e: Entry, full_content: bool) -> str:
-    """Everything about an entry that shows on a page."""
+    """Everything about an entry that shows on a page (computed for every entry on every
+    build, so it avoids the slow dataclass reprs)."""
     body = (e.content_html or e.summary_html) if full_content else e.summary_html
-    return digest(e.feed_id, e.guid, e.title, e.link, body, e.author, e.published.isoformat(),
-                  e.lang, e.topic, e.categories, e.segments, e.story, e.original_title,
-                  e.legacy_encoding, e.romanized)
+    segs = ";".join(f"{s.start},{s.end},{s.lang}" for s in e.segments) if e.segments else ""
+    text = "\x1f".join((e.feed_id, e.guid, e.title, e.link or "", body, e.author or "",
+                        e.published.isoformat(), e.lang, e.topic, "\x1e".join(e.categories),
+                        segs, e.story or "", e.original_title or "", e.legacy_encoding or "",
+                        "r" if e.romanized else ""))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -93,24 +95,33 @@ class Planner:
             if e.story:
                 stories[e.story].append(e)
         self.stories = {k: v for k, v in stories.items() if len(v) > 1}
+        self._lone = {id(e): Item(e, (), self.fp[id(e)]) for e in self.entries}
+        self._story_items: dict[int, Item] = {}
 
     # -- items and pagination ----------------------------------------------------------------
 
     def items(self, entries: Sequence[Entry]) -> list[Item]:
         """Items of a listing (entries newest first): a story appears once, at its newest."""
+        lone = self._lone
+        if not self.stories:
+            return [lone[id(e)] for e in entries]
         out: list[Item] = []
         seen: set[str] = set()
         for e in entries:
             members = self.stories.get(e.story) if e.story else None
             if members is None:
-                out.append(Item(e, (), self.fp[id(e)]))
+                out.append(lone[id(e)])
                 continue
             if e.story in seen:
                 continue
             seen.add(e.story)
-            versions = tuple(m for m in members if m is not e)[:MAX_VERSIONS]
-            fp = digest(self.fp[id(e)], *(self.fp[id(m)] for m in versions))
-            out.append(Item(e, versions, fp))
+            item = self._story_items.get(id(e))
+            if item is None:
+                versions = tuple(m for m in members if m is not e)[:MAX_VERSIONS]
+                item = Item(e, versions, digest(self.fp[id(e)],
+                                                *(self.fp[id(m)] for m in versions)))
+                self._story_items[id(e)] = item
+            out.append(item)
         return out
 
     def paginate(self, items: list[Item], first: str, stem: str, **kw: Any) -> list[Page]:

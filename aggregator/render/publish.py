@@ -52,6 +52,8 @@ class Publisher:
         self.new: dict[str, str] = {}
         self.written = 0
         self.unchanged = 0
+        self._dirs: set[str] = set()
+        self._out = str(self.output)
 
     def _recover(self, parent: Path) -> None:
         """Clean up after a build that died: restore a site caught between renames, drop temps."""
@@ -73,16 +75,18 @@ class Publisher:
         pages = data.get("files")
         return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
 
-    def _claim(self, rel: str) -> tuple[str, Path]:
+    def _claim(self, rel: str) -> tuple[str, str]:
         rel = _safe_rel(rel)
         if rel in self.new or rel == MANIFEST:
             raise RenderError(f"the site would write {rel} twice")
-        dest = self.tmp / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        return rel, dest
+        folder = os.path.dirname(rel)
+        if folder not in self._dirs:
+            os.makedirs(os.path.join(self.tmp, folder), exist_ok=True)
+            self._dirs.add(folder)
+        return rel, os.path.join(self.tmp, rel)
 
-    def _link_old(self, rel: str, dest: Path) -> None:
-        src = self.output / rel
+    def _link_old(self, rel: str, dest: str) -> None:
+        src = os.path.join(self._out, rel)
         try:
             os.link(src, dest)
         except OSError:  # no hard links on this file system: copy, keeping the mtime
@@ -90,7 +94,7 @@ class Publisher:
 
     def reuse(self, rel: str, fingerprint: str) -> bool:
         """Keep the published file when its inputs are unchanged; True when it was kept."""
-        if self.old.get(_safe_rel(rel)) != fingerprint or not (self.output / rel).is_file():
+        if self.old.get(rel) != fingerprint or not os.path.isfile(os.path.join(self._out, rel)):
             return False
         rel, dest = self._claim(rel)
         self._link_old(rel, dest)
@@ -105,31 +109,31 @@ class Publisher:
         """
         rel, dest = self._claim(rel)
         self.new[rel] = fingerprint
-        old = self.output / rel
+        old = Path(self._out, rel)
         try:
-            same = old.is_file() and old.stat().st_size == len(data) and old.read_bytes() == data
+            same = old.stat().st_size == len(data) and old.read_bytes() == data
         except OSError:
             same = False
         if same:
             self._link_old(rel, dest)
             self.unchanged += 1
             return False
-        dest.write_bytes(data)
+        with open(dest, "wb") as f:
+            f.write(data)
         self.written += 1
         return True
 
     def commit(self) -> None:
         """Carry over foreign files, write the manifest and swap the new site in."""
         if self.output.is_dir():
-            for path in self.output.rglob("*"):
-                if path.is_dir():
-                    continue
-                rel = path.relative_to(self.output).as_posix()
-                if rel == MANIFEST or rel in self.new or rel in self.old:
-                    continue
-                dest = self.tmp / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                self._link_old(rel, dest)
+            for folder, _dirs, files in os.walk(self._out):
+                for name in files:
+                    full = os.path.join(folder, name)
+                    rel = os.path.relpath(full, self._out).replace(os.sep, "/")
+                    if rel == MANIFEST or rel in self.new or rel in self.old:
+                        continue
+                    os.makedirs(os.path.dirname(os.path.join(self.tmp, rel)), exist_ok=True)
+                    self._link_old(rel, os.path.join(self.tmp, rel))
         manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(self.new.items()))}
         (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=0), encoding="utf-8")
         if self.output.exists():  # the folder keeps its permissions across builds
