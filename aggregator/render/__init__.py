@@ -14,6 +14,7 @@ Atom, JSON Feed, the stylesheet and extra files (``opml.xml``) exist once, at th
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib.resources
 import inspect
@@ -105,6 +106,17 @@ def build_site(data: SiteData, site: Any, *, now: datetime,
                templates_dir: Path | None = None,
                extra_files: Mapping[str, str | bytes] = {}) -> RenderResult:
     """Render ``data`` into ``site.output`` and publish it atomically (see the module doc)."""
+    # The input (tens of thousands of entries) lives for the whole build: keep the cyclic
+    # garbage collector from rescanning it at every collection (a third of an incremental build).
+    gc.freeze()
+    try:
+        return _build(data, site, now=now, templates_dir=templates_dir, extra_files=extra_files)
+    finally:
+        gc.unfreeze()
+
+
+def _build(data: SiteData, site: Any, *, now: datetime, templates_dir: Path | None,
+           extra_files: Mapping[str, str | bytes]) -> RenderResult:
     templates_dir = Path(templates_dir) if templates_dir else default_templates_dir()
     if not (templates_dir / "base.html").is_file():
         raise RenderError(f"{templates_dir}: no templates there (base.html missing)")

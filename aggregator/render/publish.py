@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..errors import RenderError
 
@@ -29,11 +29,11 @@ MANIFEST_VERSION = 1
 
 
 def _safe_rel(rel: str) -> str:
-    p = PurePosixPath(rel)
-    if p.is_absolute() or not p.parts or any(part in ("", ".", "..") for part in p.parts) \
-            or "\\" in rel or "\x00" in rel:
+    """``rel`` when it is a plain relative path inside the output folder (pelican's rule)."""
+    if (not rel or rel.startswith("/") or "\\" in rel or "\x00" in rel
+            or any(part in ("", ".", "..") for part in rel.split("/"))):
         raise RenderError(f"refusing to write outside the output folder: {rel!r}")
-    return str(p)
+    return rel
 
 
 class Publisher:
@@ -126,10 +126,11 @@ class Publisher:
     def commit(self) -> None:
         """Carry over foreign files, write the manifest and swap the new site in."""
         if self.output.is_dir():
+            cut = len(self._out) + 1
             for folder, _dirs, files in os.walk(self._out):
+                prefix = folder[cut:].replace(os.sep, "/")
                 for name in files:
-                    full = os.path.join(folder, name)
-                    rel = os.path.relpath(full, self._out).replace(os.sep, "/")
+                    rel = f"{prefix}/{name}" if prefix else name
                     if rel == MANIFEST or rel in self.new or rel in self.old:
                         continue
                     os.makedirs(os.path.dirname(os.path.join(self.tmp, rel)), exist_ok=True)
