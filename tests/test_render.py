@@ -151,6 +151,8 @@ def test_links_only_http(built):
     out, _ = built
     for page in html_pages(out):
         for href in parse(page).links:
+            if href == "data:,":  # our own empty favicon, so browsers do not request one
+                continue
             assert not href.lower().startswith(("javascript:", "data:", "vbscript:")), page
     html = (out / "topics/other/index.html").read_text()
     assert "javascript link" in html  # shown, not linked
