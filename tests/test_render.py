@@ -344,3 +344,36 @@ def test_window_falls_back_to_latest_days(tmp_path):
     out = tmp_path / "s"
     build_site(site_data(), site_config(out), now=NOW + timedelta(days=365))
     assert "Parliament passes the budget" in (out / "index.html").read_text()
+
+
+def test_sigkill_mid_render_keeps_old_site(tmp_path):
+    """A real kill (no cleanup code runs): the old site stays whole; the next build tidies up."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "s"
+    script = f"""
+import sys
+sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1] / 'benchmarks')!r}]
+from render import synthetic, NOW
+from aggregator.render import build_site
+from render_data import site_config
+build_site(synthetic(int(sys.argv[1]), 30, 30), site_config(__import__('pathlib').Path({str(out)!r})), now=NOW)
+"""
+    subprocess.run([sys.executable, "-c", script, "300"], check=True)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    proc = subprocess.Popen([sys.executable, "-c", script, "3000"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        tmps = list(tmp_path.glob(".s.tmp-*"))
+        if tmps and sum(1 for _ in tmps[0].rglob("*.html")) > 30:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert list(tmp_path.glob(".s.tmp-*")), "the build finished before it could be killed"
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    build_site(site_data(), site_config(out), now=NOW)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
