@@ -509,3 +509,27 @@ def test_inside_a_running_event_loop(server):
         return fetch1(url)
 
     assert asyncio.run(inner()).ok
+
+
+# -- charsets ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ctype, body, title", [
+    # the server claims Latin-1, the document is UTF-8 Tamil/Sinhala and says so
+    ("text/xml; charset=iso-8859-1",
+     "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>தமிழ் ශ්‍රී"
+     "</title><item><title>செய்தி</title><guid>1</guid></item></channel></rss>".encode(),
+     "தமிழ் ශ්‍රී"),
+    # the server claims UTF-8, the document is windows-1252 and says so
+    ("application/rss+xml; charset=utf-8",
+     "<?xml version='1.0' encoding='windows-1252'?><rss version='2.0'><channel><title>café "
+     "“quoted”</title><item><title>x</title><guid>1</guid></item></channel></rss>".encode("cp1252"),
+     "café “quoted”"),
+])
+def test_wrong_charset_in_the_header_still_gives_the_right_text(server, ctype, body, title):
+    from aggregator import parse
+
+    url = server.serve_bytes("/charset.xml", body, headers={"Content-Type": ctype})
+    r = fetch1(url)
+    assert r.ok and r.content == body and r.headers["content-type"] == ctype
+    parsed = parse.parse_feed(r.content, r.headers, r.final_url)
+    assert parsed.title == title and "\ufffd" not in parsed.title
