@@ -1,0 +1,261 @@
+"""Serve N feeds on loopback and time our full run, our all-304 run and the `reader` library.
+
+    .venv/bin/pip install reader          # benchmark only, not a project dependency
+    .venv/bin/python benchmarks/fetch.py [--feeds 1000] [--hosts 100] [--workers 20]
+
+The N feeds are copies of the real feeds in ../shared/data/feeds (en, si,
+derived ta/si/en, other), each with its own guids and links, served by a
+separate server process from ``--hosts`` loopback addresses (127.0.0.2,
+127.0.0.3, ...; all of 127.0.0.0/8 is loopback on Linux) with ETag and
+Last-Modified, so a second run gets 304s. Each measured run is its own
+subprocess; its peak memory is that process's ``ru_maxrss``:
+
+1. ours, full run: ``aggregator.pipeline.update`` (fetch + parse + detect +
+   topics + store) and ``build_site`` (render), fresh store;
+2. ours, all-304: the same again with every feed forced due; the server
+   answers 304 to all, nothing is parsed, stored or rendered;
+3. reader: ``make_reader(db)``, ``add_feed`` for each URL, then
+   ``update_feeds(workers=--workers)`` (fetch + parse + store), fresh db.
+
+Targets (issue 4): 1 faster than 3; 2 at most 10 % of 1; peak memory of each at
+most 300 MB at 1,000 feeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import hashlib
+import http.server
+import json
+import os
+import re
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "feeds"
+sys.path.insert(0, str(ROOT))
+
+
+# -- the feeds -------------------------------------------------------------------------------------
+
+_TEXT_ELEMENTS = re.compile(rb"(<(guid|link|id|feedburner:origLink)\b[^>/]*>)\s*([^<]+?)\s*(</\2>)")
+_HREF = re.compile(rb"(<link\b[^>]*?\bhref=[\"'])([^\"']+)([\"'])")
+
+
+def templates() -> list[bytes]:
+    files = sorted(p for p in DATA.rglob("*.xml"))
+    if not files:
+        sys.exit(f"no feeds under {DATA}: this benchmark needs ../shared/data/feeds")
+    return [p.read_bytes() for p in files]
+
+
+def make_feed(template: bytes, i: int) -> bytes:
+    """A copy of ``template`` whose guids and links are its own."""
+    def unique(value: bytes) -> bytes:
+        value = value.strip()
+        if value.startswith(b"http"):
+            sep = b"&amp;" if b"?" in value else b"?"
+            return value + sep + b"bench=" + str(i).encode()
+        return value + b"-bench-" + str(i).encode()
+
+    out = _TEXT_ELEMENTS.sub(lambda m: m.group(1) + unique(m.group(3)) + m.group(4), template)
+    return _HREF.sub(lambda m: m.group(1) + unique(m.group(2)) + m.group(3), out)
+
+
+# -- the server (its own process, so it does not compete with the measured runs) -----------------
+
+def serve(n: int, hosts: int, ready_file: Path) -> None:
+    tmpl = templates()
+    bodies = [make_feed(tmpl[i % len(tmpl)], i) for i in range(n)]
+    etags = ['"%s"' % hashlib.sha1(b).hexdigest()[:16] for b in bodies]
+    modified = email.utils.formatdate(time.time() - 3600, usegmt=True)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802
+            m = re.fullmatch(r"/feed/(\d+)\.xml", self.path)
+            if not m or int(m.group(1)) >= n:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            i = int(m.group(1))
+            if self.headers.get("If-None-Match") == etags[i] or \
+                    self.headers.get("If-Modified-Since") == modified:
+                self.send_response(304)
+                self.send_header("ETag", etags[i])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = bodies[i]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("ETag", etags[i])
+            self.send_header("Last-Modified", modified)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+        request_queue_size = 256
+
+    servers = []
+    for h in range(hosts):
+        srv = Server((f"127.0.{2 + h // 250}.{2 + h % 250}", 0), Handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        servers.append(srv)
+    urls = [f"http://{servers[i % hosts].server_address[0]}:{servers[i % hosts].server_address[1]}"
+            f"/feed/{i}.xml" for i in range(n)]
+    ready_file.write_text(json.dumps({"urls": urls, "bytes": sum(map(len, bodies))}))
+    threading.Event().wait()
+
+
+# -- the measured runs (each in its own subprocess) ---------------------------------------------
+
+def write_config(work: Path, urls: list[str], workers: int) -> Path:
+    lines = ["site:", "  title: Benchmark", "  output: site", "storage:", "  path: store.sqlite3",
+             "fetch:", f"  concurrency: {workers}", "  per_host: 2", "  timeout: 60s",
+             "feeds:"]
+    lines += [f"  - {{name: 'Feed {i}', url: '{u}'}}" for i, u in enumerate(urls)]
+    path = work / "bench.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_ours(config_path: str) -> dict:
+    import logging
+
+    from aggregator import pipeline
+    from aggregator.config import load_config
+    from aggregator.store import Store
+
+    logging.disable(logging.WARNING)  # a skipped entry's warning is not what we time
+    config = load_config(config_path)
+    start = time.perf_counter()
+    with Store(config.storage.path) as store:
+        # The whole product: fetch, parse, detect, topics, store; then render when anything changed.
+        summary, changed = pipeline.update(config, store, force=True)
+        pages = pipeline.build_site(config, store).pages_written if changed else 0
+    return {"seconds": time.perf_counter() - start, "ok": summary.feeds_ok,
+            "not_modified": summary.feeds_not_modified, "failed": summary.feeds_failed,
+            "new_entries": summary.new_entries, "pages": pages}
+
+
+def run_reader(db: str, urls_file: str, workers: int) -> dict:
+    import logging
+
+    from reader import make_reader
+
+    logging.disable(logging.WARNING)
+    urls = json.loads(Path(urls_file).read_text())
+    start = time.perf_counter()
+    r = make_reader(db)
+    for u in urls:
+        r.add_feed(u, exist_ok=True)
+    r.update_feeds(workers=workers)
+    seconds = time.perf_counter() - start
+    counts = r.get_entry_counts()
+    errors = sum(1 for f in r.get_feeds() if f.last_exception)
+    r.close()
+    return {"seconds": seconds, "entries": counts.total, "failed": errors}
+
+
+def measure(args: list[str]) -> tuple[dict, float]:
+    """Run this script with ``args`` in a subprocess: its JSON result and peak RSS in MB."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=err,
+                                text=True, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"{' '.join(args)} failed:\n{err.read()[-3000:]}")
+        return json.loads(out.read().strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--feeds", type=int, default=1000, help="number of feeds served (default 1000)")
+    p.add_argument("--hosts", type=int, default=100, help="loopback addresses they are spread over")
+    p.add_argument("--workers", type=int, default=20, help="our concurrency and reader's workers")
+    p.add_argument("--skip-reader", action="store_true", help="do not run the reader library")
+    p.add_argument("--serve", nargs=3, metavar=("N", "HOSTS", "READY"), help=argparse.SUPPRESS)
+    p.add_argument("--ours", metavar="CONFIG", help=argparse.SUPPRESS)
+    p.add_argument("--reader", nargs=3, metavar=("DB", "URLS", "WORKERS"), help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.serve:
+        return serve(int(a.serve[0]), int(a.serve[1]), Path(a.serve[2]))
+    if a.ours:
+        print(json.dumps(run_ours(a.ours)))
+        return
+    if a.reader:
+        print(json.dumps(run_reader(a.reader[0], a.reader[1], int(a.reader[2]))))
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        ready = work / "ready.json"
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(a.feeds),
+                                   str(min(a.hosts, a.feeds)), str(ready)])
+        try:
+            while not ready.exists() or not ready.read_text():
+                if server.poll() is not None:
+                    sys.exit("the feed server did not start")
+                time.sleep(0.1)
+            info = json.loads(ready.read_text())
+            urls = info["urls"]
+            print(f"{len(urls)} feeds ({info['bytes'] / 1e6:.1f} MB) on {min(a.hosts, a.feeds)} "
+                  f"loopback hosts; concurrency {a.workers}, per host 2")
+            config = write_config(work, urls, a.workers)
+            full, full_mem = measure(["--ours", str(config)])
+            print(f"ours, full run (fetch+parse+detect+store+render): {full['seconds']:7.2f} s   "
+                  f"peak {full_mem:6.1f} MB   ({full['ok']} ok, {full['failed']} failed, "
+                  f"{full['new_entries']} entries, {full['pages']} pages)")
+            again, again_mem = measure(["--ours", str(config)])
+            ratio = 100 * again["seconds"] / full["seconds"]
+            print(f"ours, all-304 run:                                {again['seconds']:7.2f} s   "
+                  f"peak {again_mem:6.1f} MB   ({again['not_modified']} not modified, "
+                  f"{again['ok']} ok, {again['pages']} pages; {ratio:.1f} % of the full run)")
+            if not a.skip_reader:
+                urls_file = work / "urls.json"
+                urls_file.write_text(json.dumps(urls))
+                try:
+                    rd, rd_mem = measure(["--reader", str(work / "reader.sqlite"), str(urls_file),
+                                          str(a.workers)])
+                except SystemExit as e:
+                    print(f"reader: could not run ({str(e).strip().splitlines()[-1]}); "
+                          "pip install reader")
+                else:
+                    print(f"reader {_reader_version()}, update_feeds(workers={a.workers}):"
+                          f"{'':14s}{rd['seconds']:7.2f} s   peak {rd_mem:6.1f} MB   "
+                          f"({rd['entries']} entries, {rd['failed']} failed)")
+                    print(f"ours vs reader: {rd['seconds'] / full['seconds']:.2f}x "
+                          f"({'faster' if full['seconds'] < rd['seconds'] else 'SLOWER'})")
+            print("targets: full < reader; all-304 <= 10 % of full; peak <= 300 MB at 1,000 feeds")
+        finally:
+            server.terminate()
+            server.wait()
+
+
+def _reader_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("reader")
+    except Exception:
+        return "?"
+
+
+if __name__ == "__main__":
+    main()
