@@ -172,6 +172,12 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
     det = language.detect(f"{pe.title}\n\n{text[:3000]}", hint=hint)
     if det.lang == "und" and title_det is not None:
         det = title_det
+    elif (title_det is not None and det.segments and title_det.lang != det.lang
+          and title_det.confidence >= 0.7 and title_det.lang in {s.lang for s in det.segments}):
+        # a mixed-language entry (English report, then Tamil and Sinhala commentary) is in the
+        # language of its headline; its segments keep their own languages
+        det = replace(det, lang=title_det.lang, script=title_det.script, romanized=title_det.romanized,
+                      confidence=min(det.confidence, title_det.confidence))
     title = pe.title
     original_title = None
     if title_det is not None and title_det.legacy_encoding:
