@@ -38,6 +38,7 @@ class SiteConfig:
     per_page: int = 50  # entries per page before paginating
     full_content: bool = False  # show full content instead of an excerpt
     excerpt_chars: int = 400  # excerpt length
+    timezone: str = "UTC"  # IANA time zone for dates, day headings and archives (e.g. Asia/Colombo)
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,23 @@ def _site(c: _Checker, raw: Any, base: Path) -> SiteConfig:
     if "full_content" in d:
         kw["full_content"] = c.boolean(d["full_content"], "site.full_content",
                                        at=(raw, "full_content"))
+    if "timezone" in d:
+        kw["timezone"] = c.string(d["timezone"], "site.timezone")
+        if not _known_zone(kw["timezone"]):
+            raise c.fail("site.timezone", f"unknown time zone {kw['timezone']!r}",
+                         "use an IANA name such as Asia/Colombo, Europe/London or UTC",
+                         node=raw, item="timezone")
     return SiteConfig(**kw)
+
+
+def _known_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
 
 
 def _storage(c: _Checker, raw: Any, base: Path) -> StorageConfig:

@@ -57,6 +57,7 @@ def test_durations(tmp_path):
     ("fetch:\n  concurrency: 0\n", "fetch.concurrency", None),
     ("schedule:\n  cron: '61 * * * *'\n", "schedule.cron", None),
     ("site:\n  ui_language: fr\n", "site.ui_language", None),
+    ("site:\n  timezone: Colombo\n", "site.timezone", "Asia/Colombo"),
     ("topics:\n  - {id: other}\n", "topics[0].id", "reserved"),
     ("feeds:\n  - https://a.org/f\n  - https://a.org/f\n", "feeds[1].url", "remove one"),
     ("colour: blue\n", "colour", "allowed keys"),
@@ -95,3 +96,24 @@ def test_check_command_exit_codes(tmp_path, capsys):
     assert "feeds[0].url" in err and str(bad) in err
     # --config before the command is not overridden by the command's default
     assert main(["--config", str(bad), "check"]) == 2
+
+
+def test_timezone(tmp_path):
+    assert load_config(write(tmp_path, "site: {timezone: Asia/Colombo}\n")).site.timezone == "Asia/Colombo"
+    assert load_config(write(tmp_path, "site: {title: x}\n")).site.timezone == "UTC"
+
+
+def test_shipped_configs_carry_the_default_taxonomy():
+    from aggregator.topics import load_default_topics
+
+    root = Path(__file__).resolve().parents[1]
+    default_ids = [t.id for t in load_default_topics()]
+    for name in ("config.yaml", "examples/offline.yaml"):
+        config = load_config(root / name)
+        assert [t.id for t in config.topics] == default_ids, name
+        assert {"local", "world", "politics", "business", "sports", "entertainment", "science-tech",
+                "crime", "health", "education"} == set(default_ids)
+        assert all(set(t.names) >= {"en", "ta", "si"} for t in config.topics)
+        # the shipped copies are the taxonomy the classifier's keywords were tuned with
+        assert [{k: list(v) for k, v in t.keywords.items()} for t in config.topics] == \
+            [{k: list(v) for k, v in t.keywords.items()} for t in load_default_topics()], name
