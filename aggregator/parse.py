@@ -89,10 +89,19 @@ def _entry(e: Mapping[str, Any], feed_link: str | None, feed_lang: str | None) -
     lang = detail.get("language") or feed_lang
     base = (e.get("content") or [{}])[0].get("base") if contents else None
     base = base or detail.get("base") or link or feed_link
-    author = _clean(e.get("author")) or None
+    author = _author(e)
     return ParsedEntry(guid=str(guid)[:2000], title=title, link=link, summary=summary,
                        content=content, author=author, published=published, updated=updated,
                        categories=tuple(c for c in categories if c), language=lang, base=base)
+
+
+def _author(e: Mapping[str, Any]) -> str | None:
+    """The author's name: RSS's ``email (Name)`` gives the name; a bare address stays as it is."""
+    names = [_clean(a.get("name")) for a in (e.get("authors") or []) if isinstance(a, Mapping)]
+    names = [n for n in dict.fromkeys(names) if n]
+    if names:
+        return ", ".join(names)[:300]
+    return _clean(e.get("author")) or None
 
 
 def _when(struct: Any) -> datetime | None:

@@ -55,3 +55,13 @@ def test_http_charset_is_used():
             '<item><title>Café</title><guid>1</guid></item></channel></rss>').encode("iso-8859-1")
     parsed = parse_feed(body, {"content-type": "application/rss+xml; charset=iso-8859-1"})
     assert parsed.entries[0].title == "Café"
+
+
+def test_author_names_not_addresses():
+    # Dawn's RSS <author> is "none@none.com (Reuters)": readers want "Reuters"
+    dawn = parse_feed((FEEDS / "dawn-world.xml").read_bytes(), {}, None)
+    assert [e.author for e in dawn.entries[:3]] == ["Reuters", "News Desk", "AFP"]
+    assert not any("@" in (e.author or "") for e in dawn.entries)
+    rss = (b'<rss version="2.0"><channel><title>t</title><item><title>a</title><link>https://x.org/a</link>'
+           b'<author>someone@example.org</author></item></channel></rss>')
+    assert parse_feed(rss, {}, None).entries[0].author == "someone@example.org"
