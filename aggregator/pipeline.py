@@ -225,7 +225,9 @@ def _fallback_title(text: str) -> str:
 def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:
     from .topics import StoryItem, assign_stories
 
-    rows = store.story_rows(now - STORY_WINDOW - timedelta(days=30))
+    # the window follows the new entries' own dates, so a backfill of old entries is grouped too
+    oldest = store.oldest_published_since_id(min(new_ids)) or now
+    rows = store.story_rows(min(oldest, now) - STORY_WINDOW - timedelta(days=30))
     wanted = set(new_ids)
     new, recent = [], []
     for rid, lang, link, published, features, story in rows:

@@ -242,6 +242,11 @@ class Store:
             "SELECT id, lang, link, published, features, story FROM entries WHERE published >= ?",
             (_t(since),))]
 
+    def oldest_published_since_id(self, first_id: int) -> datetime | None:
+        """The oldest publication time among entries with row id >= ``first_id`` (one run's new rows)."""
+        row = self.db.execute("SELECT MIN(published) FROM entries WHERE id >= ?", (first_id,)).fetchone()
+        return _dt(row[0]) if row and row[0] is not None else None
+
     def set_stories(self, stories: dict[int, str]) -> None:
         with self.db:
             self.db.executemany("UPDATE entries SET story = ? WHERE id = ?",

@@ -82,6 +82,8 @@ def test_full_pipeline_twice(tmp_path, server, refused_url, capsys):
     # every entry of the Tamil and Sinhala feeds is tagged with its language
     langs = dict(db.execute("SELECT feed_id, GROUP_CONCAT(DISTINCT lang) FROM entries GROUP BY feed_id"))
     assert langs["virakesari"] == "ta" and langs["ada"] == "si"
+    # every entry belongs to a story, however old its date (the feeds here are from 2025)
+    assert db.execute("SELECT COUNT(*) FROM entries WHERE story IS NULL").fetchone()[0] == 0
     # the English-declared blog's Tamil and Sinhala posts are not forced into English
     by_title = dict(db.execute("SELECT title, lang FROM entries WHERE feed_id = 'colombo-notes'"))
     assert by_title["இலங்கை அணி வெற்றி: கிரிக்கெட் ரசிகர்கள் கொண்டாட்டம்"] == "ta"
