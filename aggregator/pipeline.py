@@ -112,7 +112,7 @@ def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState 
         language=lang)
     store.save_states([state])
     if result.error:
-        log.warning("%s: %s", source.id, result.error)
+        log.debug("%s: %s", source.id, result.error)  # the CLI reports failures
         return FeedOutcome(source, "failed", error=result.error), state, ids, updated
     status = "not-modified" if result.not_modified else "ok"
     return FeedOutcome(source, status, new_entries=len(ids)), state, ids, updated
