@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlparse
 
-from .errors import ConfigError
 from .models import FeedSource, TopicDef
+from .yamlcheck import Checker, kind, read_yaml  # noqa: F401  (read_yaml is re-exported)
 
 from . import __version__
 
@@ -91,142 +91,12 @@ class Config:
         return replace(self, site=replace(self.site, output=Path(output).resolve()))
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$")
-_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-_LANG = re.compile(r"^[a-z]{2,3}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-
-class _Checker:
-    """Walks the raw YAML tree, collecting the key path for error messages."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, key: str, message: str, hint: str | None = None, node: Any = None,
-             item: Any = None) -> ConfigError:
-        where = str(self.path)
-        line = _line_of(node, item)
-        if line is not None:
-            where = f"{where}:{line}"
-        return ConfigError(message, path=where, key=key or None, hint=hint)
-
-    def mapping(self, value: Any, key: str, allowed: Mapping[str, Any]) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            raise self.fail(key, f"must be a mapping of keys, got {_kind(value)}",
-                            f"allowed keys: {', '.join(allowed)}")
-        for k in value:
-            if k not in allowed:
-                close = difflib.get_close_matches(str(k), list(allowed), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
-                raise self.fail(_join(key, k), "unknown key", hint, node=value, item=k)
-        return dict(value)
-
-    def string(self, value: Any, key: str, *, empty: bool = False, at: tuple = (None, None)) -> str:
-        if not isinstance(value, str) or (not empty and not value.strip()):
-            raise self.fail(key, f"must be a non-empty string, got {_kind(value)}", None, *at)
-        return value.strip()
-
-    def number(self, value: Any, key: str, *, minimum: float = 0, integer: bool = False,
-               at: tuple = (None, None)) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"must be a number, got {_kind(value)}", None, *at)
-        if integer and int(value) != value:
-            raise self.fail(key, f"must be a whole number, got {value}", None, *at)
-        if value < minimum:
-            raise self.fail(key, f"must be at least {minimum}, got {value}", None, *at)
-        return int(value) if integer else float(value)
-
-    def duration(self, value: Any, key: str, at: tuple = (None, None)) -> float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return float(value)
-        m = _DURATION.match(str(value)) if isinstance(value, str) else None
-        if not m or float(m.group(1)) <= 0:
-            raise self.fail(key, f"is not a duration: {value!r}",
-                            "write seconds (1800) or a number with a unit: 30m, 2h, 1d", *at)
-        return float(m.group(1)) * _UNITS[m.group(2)]
-
-    def boolean(self, value: Any, key: str, at: tuple = (None, None)) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, got {_kind(value)}", None, *at)
-        return value
-
-    def lang(self, value: Any, key: str, at: tuple = (None, None)) -> str:
-        text = self.string(value, key, at=at).lower()
-        if not _LANG.match(text):
-            raise self.fail(key, f"is not a language code: {value!r}",
-                            "use an ISO 639-1 code such as en, ta or si", *at)
-        return text
-
-    def langs(self, value: Any, key: str) -> tuple[str, ...]:
-        if not isinstance(value, list) or not value:
-            raise self.fail(key, f"must be a non-empty list of language codes, got {_kind(value)}",
-                            "for example [en, ta, si]")
-        return tuple(self.lang(v, f"{key}[{i}]") for i, v in enumerate(value))
-
-
-def _join(prefix: str, key: Any) -> str:
-    return f"{prefix}.{key}" if prefix else str(key)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"a boolean ({value})"
-    if isinstance(value, (int, float)):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"a string ({value!r})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _line_of(node: Any, item: Any) -> int | None:
-    """1-based line of ``item`` inside a ruamel node, when ruamel kept it."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return None
-    try:
-        if isinstance(node, list):
-            return lc.item(item)[0] + 1
-        if item is not None:
-            return lc.key(item)[0] + 1
-        return lc.line + 1
-    except Exception:  # ruamel keeps no position for some nodes
-        return None
 
 
 def _slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:60] or "feed"
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file with ruamel (round-trip, so positions are known)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise ConfigError("file not found", path=str(path),
-                          hint="pass --config PATH or copy config.yaml from the project") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read: {e}", path=str(path)) from e
-    try:
-        return YAML(typ="rt").load(text)
-    except YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"not valid YAML: {problem}", path=where,
-                          hint="check indentation and quote values that contain ':' or '#'") from e
 
 
 _TOP = {"site": 0, "storage": 0, "fetch": 0, "schedule": 0, "topics": 0, "feeds": 0}
@@ -247,7 +117,7 @@ def load_config(path: str | Path) -> Config:
 
 def parse_config(raw: Any, path: Path) -> Config:
     """Validate an already-parsed YAML tree (see ``load_config``)."""
-    c = _Checker(path)
+    c = Checker(path)
     if raw is None:
         raise c.fail("", "the file is empty", "start from the shipped config.yaml")
     top = c.mapping(raw, "", _TOP)
@@ -262,7 +132,7 @@ def parse_config(raw: Any, path: Path) -> Config:
                   topics=topics, feeds=feeds)
 
 
-def _site(c: _Checker, raw: Any, base: Path) -> SiteConfig:
+def _site(c: Checker, raw: Any, base: Path) -> SiteConfig:
     d = c.mapping(raw, "site", _SITE)
     kw: dict[str, Any] = {}
     for k in ("title", "base_url"):
@@ -310,13 +180,13 @@ def _known_zone(name: str) -> bool:
     return True
 
 
-def _storage(c: _Checker, raw: Any, base: Path) -> StorageConfig:
+def _storage(c: Checker, raw: Any, base: Path) -> StorageConfig:
     d = c.mapping(raw, "storage", _STORAGE)
     return StorageConfig(path=(base / c.string(d.get("path", "aggregator.sqlite3"),
                                                "storage.path")).resolve())
 
 
-def _fetch(c: _Checker, raw: Any) -> FetchConfig:
+def _fetch(c: Checker, raw: Any) -> FetchConfig:
     d = c.mapping(raw, "fetch", _FETCH)
     kw: dict[str, Any] = {}
     for k in ("concurrency", "per_host", "max_bytes", "max_redirects"):
@@ -333,7 +203,7 @@ def _fetch(c: _Checker, raw: Any) -> FetchConfig:
     return FetchConfig(**kw)
 
 
-def _schedule(c: _Checker, raw: Any) -> ScheduleConfig:
+def _schedule(c: Checker, raw: Any) -> ScheduleConfig:
     d = c.mapping(raw, "schedule", _SCHEDULE)
     kw: dict[str, Any] = {}
     if "cron" in d and d["cron"] is not None:
@@ -355,11 +225,11 @@ def _schedule(c: _Checker, raw: Any) -> ScheduleConfig:
     return ScheduleConfig(**kw)
 
 
-def _topics(c: _Checker, raw: Any) -> tuple[TopicDef, ...]:
+def _topics(c: Checker, raw: Any) -> tuple[TopicDef, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise c.fail("topics", f"must be a list of topics, got {_kind(raw)}",
+        raise c.fail("topics", f"must be a list of topics, got {kind(raw)}",
                      "each topic: {id: sports, names: {en: Sports}, keywords: {en: [cricket]}}")
     seen: set[str] = set()
     out = []
@@ -388,17 +258,17 @@ def _topics(c: _Checker, raw: Any) -> tuple[TopicDef, ...]:
             k2 = f"{key}.keywords.{lang}"
             c.lang(lang, k2)
             if not isinstance(words, list):
-                raise c.fail(k2, f"must be a list of words, got {_kind(words)}")
+                raise c.fail(k2, f"must be a list of words, got {kind(words)}")
             keywords[str(lang)] = tuple(c.string(w, f"{k2}[{j}]") for j, w in enumerate(words))
         out.append(TopicDef(id=tid, names=names, keywords=keywords))
     return tuple(out)
 
 
-def _feeds(c: _Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[FeedSource, ...]:
+def _feeds(c: Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[FeedSource, ...]:
     if raw is None:
         raw = []
     if not isinstance(raw, list):
-        raise c.fail("feeds", f"must be a list of feeds, got {_kind(raw)}",
+        raise c.fail("feeds", f"must be a list of feeds, got {kind(raw)}",
                      "each feed: {url: https://example.org/feed.xml, name: Example}")
     out: list[FeedSource] = []
     ids: set[str] = set()
@@ -439,7 +309,7 @@ def _feeds(c: _Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[Feed
             t = d["topics"]
             t = [t] if isinstance(t, str) else t
             if not isinstance(t, list):
-                raise c.fail(f"{key}.topics", f"must be a list of topic ids, got {_kind(t)}")
+                raise c.fail(f"{key}.topics", f"must be a list of topic ids, got {kind(t)}")
             topics = tuple(c.string(x, f"{key}.topics[{j}]") for j, x in enumerate(t))
             for j, tid in enumerate(topics):
                 if tid not in topic_ids:
