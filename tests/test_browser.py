@@ -2,7 +2,8 @@
 
 Each page type loads without console errors, no script from a hostile feed runs, the front page
 is screenshotted in every interface language, and Tamil and Sinhala text is drawn with real
-glyphs (a Noto Tamil/Sinhala font), not notdef boxes. Skipped when Chromium is not installed.
+glyphs (a Noto Tamil/Sinhala font), not notdef boxes. Skipped when Chromium is not installed,
+except where AGGREGATOR_REQUIRE_BROWSER=1 (CI sets it): there a missing browser is a failure.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from render_data import NOW, site_config, site_data
 from test_render_xss import hostile_site
 
 CHROMIUM = find_chromium()
+if CHROMIUM is None and os.environ.get("AGGREGATOR_REQUIRE_BROWSER") == "1":
+    raise RuntimeError("the browser tests need Chromium: apt-get install chromium fonts-noto-core")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed")
 
 PAGE_TYPES = ["index.html", "en/index.html", "ta/index.html", "si/index.html",
