@@ -1,15 +1,22 @@
-"""The built-in topic classifier: multinomial naive Bayes per language (en, ta, si), pure Python.
+"""The built-in topic classifier: a linear model per language (en, ta, si), pure Python.
 
-The model is trained by ``scripts/train_topics.py`` and shipped as ``data/model.json.gz``
-(provenance in ``README.md`` next to this file). It is loaded lazily, once, on first use.
+The model is trained offline by ``scripts/train_topics.py`` (logistic regression over TF-IDF
+features) and shipped as ``data/model.json.gz`` (provenance in ``README.md`` next to this file).
+Only the weights are shipped; predicting needs nothing but this module. The file is loaded
+lazily, once, on first use.
 
-Features (the same function is used to train and to predict): words, word bigrams and word
-prefixes of 4-6 letters (Tamil and Sinhala are suffixing languages, so a prefix is a cheap stem:
-தேர்தலில் and தேர்தல் share "தேர்த"). Each document's term weights are log(1 + tf) and
-L1-normalised, so a 600-word article and a headline weigh the same in training.
+Features (the same function is used to train and to predict):
 
-Scores are naive-Bayes log-likelihoods, which are badly over-confident; the shipped model has a
-temperature fitted on training rows so that ``softmax(score / T)`` is a usable confidence.
+- English (and any Latin-script word): case-folded words with a light suffix stripping
+  (``elections`` → ``election``, ``scored`` → ``scor``), stop words dropped, plus word bigrams;
+- Tamil and Sinhala: whole words, word bigrams, word prefixes of 4-6 letters (both languages are
+  suffixing, so a prefix is a cheap stem: தேர்தலில் and தேர்தல் share "தேர்த") and the letter
+  3- and 4-grams of each word (they match the stem inside compounds and sandhi forms).
+
+Title words count twice. Each count becomes ``1 + log(tf)``; the model multiplies it by the
+feature's IDF and L2-normalises the document, as scikit-learn's ``TfidfTransformer`` did at
+training time, then takes ``softmax((b + W·x) / T)`` with a temperature ``T`` fitted by
+cross-validation, so the probabilities are usable for the ``other`` threshold.
 """
 
 from __future__ import annotations
@@ -28,43 +35,67 @@ from .keywords import normalize
 MODEL_PATH = Path(__file__).with_name("data") / "model.json.gz"
 MAX_WORDS = 400  # of the body; the title is always used in full
 TITLE_WEIGHT = 2  # title words count twice: headlines say what an article is about
+PREFIXES = (4, 5, 6)
+NGRAMS = (3, 4)
 _WORD = regex.compile(r"\w+")
 _DIGITS = regex.compile(r"^\d[\d\W]*$")
 _SCRIPTS = {"ta": regex.compile(r"[\u0B80-\u0BFF]"), "si": regex.compile(r"[\u0D80-\u0DFF]"),
             "en": regex.compile(r"[A-Za-z]")}
-_EN_STOP = frozenset(
-    "a an the of to in on at for by with from and or but is are was were be been has have had it "
-    "its this that these those as after over into than then said says will would can could he she "
-    "they we you i his her their our not no".split())
+_EN_STOP = frozenset("""
+a an the of to in on at for by with from and or but is are was were be been being has have had
+it its this that these those as after over into than then said says say will would can could may
+might must shall should he she they we you i his her their our your my me him them us not no up
+out about who what which when where why how all also more most some any other only new just one
+two first last year years s t mr mrs ms do does did so if
+""".split())
+# Longest first; the stem keeps at least 3 letters.
+_EN_SUFFIXES = (("sses", "ss"), ("ies", "y"), ("ness", ""), ("edly", ""), ("ing", ""),
+                ("ed", ""), ("es", ""), ("ly", ""), ("s", ""))
+_ES_KEEP = regex.compile(r"(?:sh|ch|x|z|ss)es$")
+
+
+def en_stem(w: str) -> str:
+    """A light English stemmer: plural and verb endings only (not Porter; cheap and predictable)."""
+    if len(w) <= 3:
+        return w
+    for suf, rep in _EN_SUFFIXES:
+        if w.endswith(suf) and len(w) - len(suf) >= 3:
+            if suf == "s" and w.endswith("ss"):
+                return w
+            if suf == "es" and not _ES_KEEP.search(w):
+                return w[:-1]  # "prices" -> "price", but "taxes" -> "tax"
+            return w[:-len(suf)] + rep
+    return w
 
 
 def features(title: str, text: str) -> dict[str, float]:
-    """Weighted features of one document (log(1+tf), L1-normalised)."""
+    """Sub-linear term counts (``1 + log tf``) of one document's features."""
     tf: Counter[str] = Counter()
     body = _WORD.findall(normalize(text))[:MAX_WORDS]
     head = _WORD.findall(normalize(title))
     for seq, weight in ((head, TITLE_WEIGHT), (body, 1)):
         prev = None
         for w in seq:
-            if _DIGITS.match(w):
+            if _DIGITS.match(w) or w in _EN_STOP:
                 prev = None
                 continue
-            if w in _EN_STOP:
-                prev = None
-                continue
+            latin = w.isascii()
+            if latin:
+                w = en_stem(w)
             tf["w:" + w] += weight
             if prev is not None:
                 tf["b:" + prev + " " + w] += weight
-            n = len(w)
-            for k in (4, 5, 6):
-                if n > k:
-                    tf["p:" + w[:k]] += weight
+            if not latin:
+                n = len(w)
+                for k in PREFIXES:
+                    if n > k:
+                        tf["p:" + w[:k]] += weight
+                padded = "<" + w + ">"
+                for k in NGRAMS:
+                    for i in range(len(padded) - k + 1):
+                        tf["c:" + padded[i:i + k]] += weight
             prev = w
-    if not tf:
-        return {}
-    weights = {f: math.log1p(c) for f, c in tf.items()}
-    total = sum(weights.values())
-    return {f: v / total for f, v in weights.items()}
+    return {f: 1.0 + math.log(c) for f, c in tf.items()}
 
 
 def model_language(text: str, lang: str) -> str | None:
@@ -76,64 +107,73 @@ def model_language(text: str, lang: str) -> str | None:
     return best if counts[best] >= 3 else None
 
 
-class NaiveBayes:
-    """One language's model: sparse log-count ratios plus a per-class baseline."""
+class LinearModel:
+    """One language's model: per feature its IDF and sparse class weights, per class a bias."""
 
     def __init__(self, d: dict):
         self.classes: list[str] = d["classes"]
         self.temperature: float = d["temperature"]
-        alpha: float = d["alpha"]
-        vocab = d["vocab_size"]
-        self.log_prior = [math.log(p) for p in d["prior"]]
-        # score_c = prior_c + sum_f w_f * log((n_fc + a) / (N_c + a V))
-        #         = prior_c + W * log(a / (N_c + a V)) + sum_f w_f * log(1 + n_fc / a)
-        self.base = [math.log(alpha / (n + alpha * vocab)) for n in d["class_mass"]]
-        self.feats: dict[str, tuple[tuple[int, float], ...]] = {
-            f: tuple((ci, math.log1p(c / alpha)) for ci, c in pairs)
-            for f, pairs in d["features"].items()}
+        self.bias: list[float] = d["bias"]
+        # feature -> (idf, ((class index, weight), ...)); weights below the export cut are gone,
+        # but the IDF stays so that the document norm is the one the model was trained with.
+        self.feats: dict[str, tuple[float, tuple[tuple[int, float], ...]]] = {
+            f: (v[0], tuple((ci, w) for ci, w in v[1])) for f, v in d["features"].items()}
 
-    def scores(self, feats: dict[str, float]) -> list[float]:
-        total = 0.0
-        s = list(self.log_prior)
-        for f, w in feats.items():
-            pairs = self.feats.get(f)
-            if pairs is None:
+    def scores(self, feats: dict[str, float]) -> list[float] | None:
+        """``b + W·x`` for the TF-IDF, L2-normalised ``x``; None when no feature is known."""
+        acc = [0.0] * len(self.classes)
+        norm2 = 0.0
+        for f, tf in feats.items():
+            entry = self.feats.get(f)
+            if entry is None:
                 continue
-            total += w
-            for ci, v in pairs:
-                s[ci] += w * v
-        return [x + total * b for x, b in zip(s, self.base)]
+            x = tf * entry[0]
+            norm2 += x * x
+            for ci, w in entry[1]:
+                acc[ci] += x * w
+        if norm2 == 0.0:
+            return None
+        inv = 1.0 / math.sqrt(norm2)
+        return [b + a * inv for a, b in zip(acc, self.bias)]
 
     def proba(self, feats: dict[str, float]) -> dict[str, float]:
-        """Class probabilities (temperature-scaled softmax of the NB scores)."""
-        if not any(f in self.feats for f in feats):
+        """Class probabilities (temperature-scaled softmax of the linear scores)."""
+        raw = self.scores(feats)
+        if raw is None:
             return {}
-        s = [x / self.temperature for x in self.scores(feats)]
+        s = [x / self.temperature for x in raw]
         m = max(s)
         e = [math.exp(x - m) for x in s]
         z = sum(e)
         return {c: v / z for c, v in zip(self.classes, e)}
 
 
-_models: dict[str, NaiveBayes] | None = None
+_models: dict[str, LinearModel] | None = None
 _lock = threading.Lock()
 
 
-def load_models(path: Path = MODEL_PATH) -> dict[str, NaiveBayes]:
-    """The shipped per-language models, loaded once."""
+def read_models(path: Path) -> dict[str, LinearModel]:
+    """The per-language models stored in ``path`` (a gzipped JSON file)."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        raw = json.load(f)
+    if raw.get("kind") != "linear":
+        raise ValueError(f"{path}: not a linear topic model (retrain with scripts/train_topics.py)")
+    return {lang: LinearModel(d) for lang, d in raw["languages"].items()}
+
+
+def load_models(path: Path = MODEL_PATH) -> dict[str, LinearModel]:
+    """The shipped per-language models, loaded once (other paths: read every time)."""
     global _models
-    if _models is None or path != MODEL_PATH:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            raw = json.load(f)
-        models = {lang: NaiveBayes(d) for lang, d in raw["languages"].items()}
-        if path != MODEL_PATH:
-            return models
+    if path != MODEL_PATH:
+        return read_models(path)
+    if _models is None:
         with _lock:
-            _models = models
+            if _models is None:
+                _models = read_models(path)
     return _models
 
 
-def proba(title: str, text: str, lang: str, models: dict[str, NaiveBayes] | None = None) -> dict[str, float]:
+def proba(title: str, text: str, lang: str, models: dict[str, LinearModel] | None = None) -> dict[str, float]:
     """Probability per default topic id ({} when no model reads this language)."""
     ml = model_language(f"{title} {text[:500]}", lang)
     if ml is None:
