@@ -221,14 +221,37 @@ def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True,
                          f"{result.pages_unchanged} unchanged, into {config.site.output}")
             else:
                 pages = "nothing changed, site left as it was"
+        unwell = _unwell_feeds(config, store, feed_ids, summary)
+    skipped = f"{summary.feeds_skipped} not due"
+    if unwell:
+        skipped += f" ({', '.join(f'{n} {word}' for word, n in unwell.items())})"
     line = (f"{summary.feeds_ok} feeds ok, {summary.feeds_not_modified} not modified, "
-            f"{summary.feeds_failed} failed, {summary.feeds_skipped} not due; "
+            f"{summary.feeds_failed} failed, {skipped}; "
             f"{summary.new_entries} new entries; {pages} ({time.monotonic() - started:.1f}s)")
     if summary.failures and quiet < 1:
         line += "\nfailed: " + "; ".join(f"{fid} ({err})" for fid, err in summary.failures[:10])
         if len(summary.failures) > 10:
             line += f"; and {len(summary.failures) - 10} more (aggregator status)"
     return EXIT_OK, line
+
+
+def _unwell_feeds(config, store, feed_ids, summary) -> dict[str, int]:
+    """Among the feeds this run did not fetch, how many are backing off after errors or gone."""
+    from . import schedule
+    from .pipeline import utcnow
+
+    if not summary.feeds_skipped:
+        return {}
+    now = utcnow()
+    states = store.feed_states()
+    fetched_and_failed = {fid for fid, _ in summary.failures}
+    words: dict[str, int] = {}
+    for f in config.feeds:
+        if (feed_ids is None or f.id in feed_ids) and f.id not in fetched_and_failed:
+            word = schedule.health(states.get(f.id), now)
+            if word in ("backing-off", "gone"):
+                words[word.replace("-", " ")] = words.get(word.replace("-", " "), 0) + 1
+    return words
 
 
 def cmd_run(args) -> int:

@@ -141,6 +141,12 @@ def test_full_pipeline_twice(tmp_path, server, refused_url, capsys):
     assert status == 503 and error
     assert "தங்காலை" in (site / "ta" / "index.html").read_text(encoding="utf-8")
 
+    # a run without --all leaves the failing feeds to their back-off and says so
+    capsys.readouterr()
+    assert main(["run", "--config", str(config)]) == 0
+    line = capsys.readouterr().out
+    assert "0 failed" in line and "(3 backing off)" in line, line  # down, nobody, and now virakesari
+
 
 def test_bad_config_exits_2_and_stores_nothing(tmp_path, capsys):
     path = tmp_path / "config.yaml"
