@@ -36,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from aggregator.language.legacy import unicode_to_bamini, unicode_to_fm  # noqa: E402
 from aggregator.language.normalize import normalize  # noqa: E402
-from aggregator.language.romanized import MODEL_PATH, is_training_row, token_grams, tokens  # noqa: E402
+from aggregator.language.romanized import (  # noqa: E402
+    FIELD, MODEL_PATH, ORDERS, SCALE, NgramModel, is_training_row, token_grams, tokens,
+)
 
 SHARED = Path(os.environ.get("AGGREGATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
 RNG = random.Random(20251215)
@@ -318,23 +320,35 @@ def build_corpus() -> dict[str, list[str]]:
     return corpus
 
 
-def train(corpus: dict[str, list[str]], keep: int = 60000) -> dict:
+def train(corpus: dict[str, list[str]], keep: int = 60000, words: int = 20000) -> dict:
     counts: dict[str, Counter] = {c: Counter() for c in CLASSES}
+    freq: Counter = Counter()
     for c in CLASSES:
         for t in corpus[c]:
-            for tok in tokens(t):
+            toks = tokens(t)
+            freq.update(toks)
+            for tok in toks:
                 counts[c].update(token_grams(tok))
     total = Counter()
     for c in CLASSES:
         total.update(counts[c])
     grams = [g for g, n in total.most_common() if n >= 2][:keep]
-    return {
+    model = {
         "classes": CLASSES,
+        "orders": list(ORDERS),
         "alpha": 0.3,
         "totals": [sum(counts[c].values()) for c in CLASSES],
         "grams": {g: [counts[c][g] for c in CLASSES] for g in sorted(grams)},
         "trained_on": {c: len(corpus[c]) for c in CLASSES},
     }
+    # The scores of the most frequent training tokens, precomputed from the n-grams above (the
+    # exact fixed-point sums NgramModel.token_score would compute): a frequent word then costs one
+    # lookup instead of one per n-gram.
+    m = NgramModel(model)
+    model["scale"] = [SCALE, FIELD]
+    model["words"] = {w: m.fields(m.token_score(w))
+                      for w in sorted(w for w, n in freq.most_common(words) if n >= 2)}
+    return model
 
 
 def main() -> int:
@@ -349,7 +363,7 @@ def main() -> int:
     raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
     with gzip.GzipFile(MODEL_PATH, "wb", mtime=0) as f:
         f.write(raw)
-    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {len(model['grams'])} n-grams, "
+    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {len(model['grams'])} n-grams, {len(model['words'])} words, "
           f"{MODEL_PATH.stat().st_size / 1e6:.2f} MB")
     if "--show" in sys.argv:
         for c in ("ta", "si", "bamini", "fm"):

@@ -165,3 +165,114 @@ def test_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert float(out[0]) <= 0.3
     assert out[1] == "False"
+
+
+# ------------------------------------------------------------------ fast paths equal the plain definitions
+
+def test_normalize_fast_nfc_path_equals_unicodedata():
+    import importlib
+    import random
+    import unicodedata
+
+    norm_mod = importlib.import_module("aggregator.language.normalize")  # the package's name is the function
+
+    # every character the fast path trusts neither composes, decomposes nor reorders
+    seconds = set()
+    for cp in range(0x30000):
+        d = unicodedata.decomposition(chr(cp))
+        if d and not d.startswith("<") and len(d.split()) == 2:
+            seconds.add(int(d.split()[1], 16))
+    risk = norm_mod._NFC_RISK
+    for cp in range(0x20000):
+        c = chr(cp)
+        if 0x0B80 <= cp <= 0x0BFF or 0x0D80 <= cp <= 0x0DFF or 0xD800 <= cp <= 0xDFFF:
+            continue  # Tamil/Sinhala pairs are composed by _INDIC_PAIR (checked below)
+        if not risk.match(c):
+            assert unicodedata.combining(c) == 0 and unicodedata.is_normalized("NFC", c) and cp not in seconds, hex(cp)
+    # decomposed Tamil/Sinhala vowel signs (as some feeds send them) come out composed, like NFC
+    rnd = random.Random(3)
+    pool = list("\u0bbe\u0bd7\u0bc6\u0bc7\u0b92\u0bcd\u0bca\u0b95\u0dd9\u0dca\u0dcf\u0ddf\u0ddc\u0dda\u0d9a"
+                "\u200d\u200c a\u00e9\u0301\u0323\u00ad\u200b")
+    for _ in range(20000):
+        s = "".join(rnd.choice(pool) for _ in range(rnd.randrange(1, 9)))
+        expect = unicodedata.normalize("NFC", s.translate(dict.fromkeys((0xAD, 0x200B))))
+        expect = norm_mod._STRAY_JOINER.sub("", expect)
+        assert normalize(s) == " ".join(expect.split()), [hex(ord(c)) for c in s]
+    assert normalize("\u0b95\u0bc6\u0bbe\u0bb2\u0bcd") == "\u0b95\u0bca\u0bb2\u0bcd"  # கொல் from க ெ ா ல ்
+    assert normalize("\u0d9a\u0dd9\u0dcf\u0dca") == "\u0d9a\u0ddd"  # කෝ from ක ෙ ා ්
+
+
+def test_script_counts_equal_per_script_regex_counts():
+    import random
+    import re
+
+    from aggregator.language.script import SCRIPTS, counts, run_counts, runs
+
+    nots = {name: re.compile(f"[^{cls}]+") for name, _, cls in SCRIPTS}
+    rnd = random.Random(4)
+    pool = (list(range(0x20, 0x7F)) + list(range(0xA0, 0x2A0)) + list(range(0x0B80, 0x0C00))
+            + list(range(0x0D80, 0x0E00)) + list(range(0x1E00, 0x1F00)) + list(range(0x2000, 0x2070))
+            + [0x200D, 0x111E1, 0x111C5, 0x0915, 0x0D15, 0x0430, 0x4E00, 0x1F600])
+    for _ in range(20000):
+        s = "".join(chr(rnd.choice(pool)) for _ in range(rnd.randrange(0, 16)))
+        expect = {name: n for name, _, _ in SCRIPTS if (n := len(nots[name].sub("", s)))}
+        assert counts(s) == expect, repr(s)
+        by_runs: dict[str, int] = {}
+        for name, _, _ in runs(s):
+            by_runs[name] = by_runs.get(name, 0) + 1
+        assert run_counts(s, expect) == by_runs, repr(s)
+
+
+def test_tscii_share_counts_letter_bytes_of_non_space_characters():
+    from aggregator.language.legacy import _TSCII, _byte_of, tscii_share
+
+    def slow(text):
+        chars = [ch for ch in text if not ch.isspace()]
+        high = sum(1 for ch in chars if _byte_of(ch) >= 0x80 and _byte_of(ch) in _TSCII)
+        return high / len(chars) if chars else 0.0
+
+    for t in ("¾Á¢ú þÄì¸¢Â", "“quoted” – text", "\x85\xa0 ¾\u2028Á", "", "   ", "plain ascii", "é à ü ñ"):
+        assert tscii_share(t) == slow(t)
+
+
+def test_packed_model_scores_equal_naive_bayes_over_counts():
+    import gzip
+    import math
+
+    from aggregator.language.romanized import MODEL_PATH, model, token_grams, tokens
+
+    with gzip.open(MODEL_PATH, "rt", encoding="utf-8") as f:
+        data = json.load(f)
+    m = model()
+    k, alpha, vocab = len(data["classes"]), data["alpha"], len(data["grams"]) + 1
+    orders = tuple(data["orders"])
+    for text in ("The government announced new measures", "naan unga periya fan anna semma",
+                 "mta eka prshnyk nisa", "jkpo; Rje;jpu", "xyzzy qqq"):
+        ref, n = [0.0] * k, 0
+        for tok in tokens(text):
+            for g in token_grams(tok, orders):
+                cnt = data["grams"].get(g)
+                if cnt is None:
+                    continue
+                n += 1
+                for c in range(k):
+                    ref[c] += math.log(cnt[c] + alpha) - math.log(data["totals"][c] + alpha * vocab)
+        acc, n2 = m.scores(text)
+        assert n2 == n
+        assert all(abs(a - b) < 1e-3 * max(1, n) for a, b in zip(acc, ref)), (text, acc, ref)
+    # the shipped table of frequent words holds exactly what the n-grams give
+    words = sorted(m.words)[::97]
+    assert words
+    saved, m.words = m.words, {}
+    try:
+        m.clear_cache()
+        assert [m.token_score(w) for w in words] == [saved[w] for w in words]
+    finally:
+        m.words = saved
+        m.clear_cache()
+
+
+@pytest.mark.parametrize("text", ["OK", "ok", "Ok", "Hi"])
+def test_short_words_are_not_rewritten_as_legacy_font_text(text):
+    d = detect(text)
+    assert d.legacy_encoding is None and d.text == text

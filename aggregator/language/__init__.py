@@ -26,7 +26,7 @@ import re
 from aggregator.models import Detection, Segment
 
 from .normalize import normalize, normalize_tag
-from .script import SCRIPT_LANG, counts, runs
+from .script import SCRIPT_LANG, counts, run_counts
 
 __all__ = ["detect", "normalize", "normalize_tag", "detection_to_dict", "split_blocks_langs", "Detection",
            "Segment"]
@@ -55,15 +55,27 @@ def _langdetect_name(text: str) -> tuple[str, float]:
         return "und", 0.0
 
 
-def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
-    from .legacy import bamini_to_unicode, fm_to_unicode
-    from .romanized import model
+_MODEL = None
 
-    letters = len(_LATIN_WORD.findall(text))
-    cls, conf, post = model().classify(text)
+
+def _model():
+    """The n-gram model of romanized.py, loaded on first use."""
+    global _MODEL
+    if _MODEL is None:
+        from .romanized import model
+
+        _MODEL = model()
+    return _MODEL
+
+
+def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
+    cls, conf, post = _model().classify(text)
     if cls == "und":
         return Detection(lang=hint or "und", confidence=0.1 if hint else 0.0, script="Latn", text=text)
-    if cls in ("bamini", "fm") and conf >= 0.9:
+    # a legacy-font guess rewrites the text: not on a word of two or three letters ("OK", "ok")
+    if cls in ("bamini", "fm") and conf >= 0.9 and len(text) - text.count(" ") >= 4:
+        from .legacy import bamini_to_unicode, fm_to_unicode
+
         # convert the text as typed: a joiner between two ASCII keys is stray in Latin text but
         # may sit between two letters once converted
         src = " ".join((source or text).split())
@@ -82,11 +94,13 @@ def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
         cls = max(post, key=post.get)
         conf = post[cls]
     # the hint is a prior for weak evidence only: very short texts or a near tie
-    if hint and hint != cls and (letters <= 2 or conf < 0.6):
-        p_hint = post.get(hint if hint in post else "xx", 0.0)
-        if p_hint >= 0.15 or letters <= 1:
-            return Detection(lang=hint, confidence=round(max(p_hint, 0.3), 3), script="Latn",
-                             romanized=hint in ("ta", "si"), text=text)
+    if hint and hint != cls:
+        letters = len(_LATIN_WORD.findall(text))
+        if letters <= 2 or conf < 0.6:
+            p_hint = post.get(hint if hint in post else "xx", 0.0)
+            if p_hint >= 0.15 or letters <= 1:
+                return Detection(lang=hint, confidence=round(max(p_hint, 0.3), 3), script="Latn",
+                                 romanized=hint in ("ta", "si"), text=text)
     if cls == "xx":
         name, p = _langdetect_name(text)
         if name in ("en", "ta", "si", "und"):
@@ -104,13 +118,10 @@ def _native_vote(c: dict[str, int], text: str, words: dict[str, int] | None = No
     if len(c) == 1:
         script = next(iter(c))
         return SCRIPT_LANG.get(script) or "und", script, 1.0
-    weights: dict[str, float] = {}
     if words is None:
         words = {}
-    for script, s, e in runs(text):
-        words[script] = words.get(script, 0) + 1
-    for script, n in words.items():
-        weights[script] = n * (1 if script == "Latn" else NATIVE_WEIGHT)
+    words.update(run_counts(text, c))
+    weights = {script: n * (1 if script == "Latn" else NATIVE_WEIGHT) for script, n in words.items()}
     if not weights:
         script = max(c, key=c.get)
         return SCRIPT_LANG.get(script) or "und", script, 0.5
@@ -129,41 +140,38 @@ def _script_lang(script: str, text: str) -> str:
     return "und"
 
 
-def _piece_lang(piece: str) -> tuple[str | None, int]:
-    """Language of one sentence/paragraph for segmenting, and its weight (None: too little signal)."""
-    c = counts(piece)
-    if not c:
-        return None, 0
-    if set(c) == {"Latn"}:
-        n = len(_LATIN_WORD.findall(piece))
-        if n < 4:
-            return None, n
-        d = _latin(piece, None)
-        return (d.lang if d.lang != "und" else None), n
-    lang, script, _ = _native_vote(c, piece)
+def _piece_lang(piece: str, latin_only: bool = False) -> str | None:
+    """Language of one sentence/paragraph for segmenting (None: too little signal)."""
+    if latin_only:
+        script = "Latn"
+    else:
+        c = counts(piece)
+        if not c:
+            return None
+        script = next(iter(c)) if len(c) == 1 else _native_vote(c, piece)[1]
     if script == "Latn":
-        n = len(_LATIN_WORD.findall(piece))
-        if n < 4:
-            return None, n
+        if len(_LATIN_WORD.findall(piece)) < 4:
+            return None
+        cls = _model().best(piece)
+        if cls in ("en", "ta", "si", "hi", "ml"):
+            return cls  # what _latin would say (no hint): skip its posterior
         d = _latin(piece, None)
-        return (d.lang if d.lang != "und" else None), n
-    return _script_lang(script, piece), sum(1 for _ in runs(piece)) * NATIVE_WEIGHT
+        return d.lang if d.lang != "und" else None
+    return _script_lang(script, piece)
 
 
-def _segments(text: str) -> list[Segment]:
-    pieces: list[tuple[int, int, str | None, int]] = []
+def _segments(text: str, latin_only: bool = False) -> list[Segment]:
+    pieces: list[tuple[int, int, str | None]] = []
     for m in _PIECE.finditer(text):
         s, e = m.start(), m.end()
         if s == e:
             continue
-        lang, w = _piece_lang(m.group())
-        pieces.append((s, e, lang, w))
+        pieces.append((s, e, _piece_lang(m.group(), latin_only)))
     # pieces with too little signal join the previous piece (or the next one at the start)
-    known = [p for p in pieces if p[2]]
-    if len({p[2] for p in known}) < 2:
+    if len({p[2] for p in pieces if p[2]}) < 2:
         return []
     segs: list[list] = []
-    for s, e, lang, w in pieces:
+    for s, e, lang in pieces:
         if lang is None:
             if segs:
                 segs[-1][1] = e
@@ -206,7 +214,7 @@ def detect(text: str, hint: str | None = None) -> Detection:
     if set(c) == {"Latn"}:
         d = _latin(t, hint_lang, source=text if "\u200d" in text or "\u200c" in text else None)
         if "\n" in t:
-            segs = _segments(d.text)
+            segs = _segments(d.text, latin_only=d.script == "Latn")
             if segs:
                 d = Detection(lang=d.lang, confidence=d.confidence, script=d.script, romanized=d.romanized,
                               segments=tuple(segs), legacy_encoding=d.legacy_encoding, text=d.text)
@@ -229,7 +237,9 @@ def detect(text: str, hint: str | None = None) -> Detection:
         lang = _script_lang(script, t)
         conf = 0.5 + 0.49 * conf
     segs: list[Segment] = []
-    if "\n" in t or (len(words) > 1 and sum(1 for n in words.values() if n >= 4) > 1):
+    # one native script throughout: every piece would say the same language
+    if ("\n" in t and not (len(c) == 1 and SCRIPT_LANG.get(script))) \
+            or (len(words) > 1 and sum(1 for n in words.values() if n >= 4) > 1):
         segs = _segments(t)
         if segs:
             # the language covering most of the text (native letters weighted) leads

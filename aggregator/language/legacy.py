@@ -139,17 +139,16 @@ def _byte_of(ch: str) -> int:
         return -1
 
 
+# every character that is a TSCII letter byte seen through Latin-1/cp1252 (as ``_byte_of`` reads it)
+_TSCII_CHARS = re.compile("[" + "".join(
+    re.escape(chr(cp)) for cp in range(0x80, 0x2200)
+    if not chr(cp).isspace() and (b := _byte_of(chr(cp))) >= 0x80 and b in _TSCII) + "]")
+
+
 def tscii_share(text: str) -> float:
     """Share of the non-space characters that are TSCII letter bytes (seen as Latin-1/cp1252)."""
-    total = high = 0
-    for ch in text:
-        if ch.isspace():
-            continue
-        total += 1
-        b = _byte_of(ch)
-        if b >= 0x80 and b in _TSCII:
-            high += 1
-    return high / total if total else 0.0
+    total = sum(map(len, text.split()))
+    return len(_TSCII_CHARS.findall(text)) / total if total else 0.0
 
 
 def tscii_to_unicode(text: str) -> str:

@@ -4,6 +4,11 @@ Classes: ``en`` (English), ``ta`` / ``si`` (romanized Tamil / Sinhala), ``hi`` (
 Hindi), ``xx`` (another Latin-script language; langdetect names it), ``bamini`` / ``fm``
 (Tamil / Sinhala typed in the Bamini / FM Abhaya legacy fonts).  The model file is made by
 ``scripts/train_langid.py`` and loaded on first use.
+
+Scoring is built for speed: each n-gram's per-class log-probabilities are packed, as fixed-point
+numbers, into the fields of one Python integer (plus a field that counts known n-grams), so that
+scoring a word is one C-level ``sum(map(dict.get, grams))`` and scoring a text is a sum of its
+words' integers (cached per word).  The fields are unpacked once per text.
 """
 
 from __future__ import annotations
@@ -12,71 +17,125 @@ import gzip
 import json
 import math
 import re
+from itertools import repeat
+from operator import add
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "latin_ngram.json.gz"
-MAX_N = 4
+ORDERS = (2, 3, 4)  # character n-gram orders (unigrams told nothing: dropping them lost no accuracy)
 MAX_TOKENS = 60  # enough to decide; keeps long paragraphs cheap
+MAX_TOKEN_CHARS = 64  # n-grams of a longer token (a URL, a run of symbols) are taken from its start
 
 _DIGITS = re.compile(r"\d")
+_STRIP = ".,!?:\"'()[]"
+
+# fixed-point packing: FIELD bits per class, SCALE units per nat
+FIELD = 40
+SCALE = 1 << 12
+MASK = (1 << FIELD) - 1
 
 
-def token_grams(tok: str) -> list[str]:
-    """Character 1..4-grams of one whitespace token, padded with spaces."""
+def token_grams(tok: str, orders: tuple[int, ...] = ORDERS) -> list[str]:
+    """Character n-grams (of the given orders) of one whitespace token padded with spaces (the
+    padding space is never a unigram), and the whole word (stripped of punctuation) as one more
+    feature.  ``NgramModel.token_score`` computes the same features inline."""
+    tok = tok[:MAX_TOKEN_CHARS]
     s = " " + tok + " "
-    L = len(s)
-    out = [s[i:i + n] for n in range(1, MAX_N + 1) for i in range(L - n + 1)]
-    out.remove(" ")
-    out.remove(" ")
-    w = tok.strip(".,!?:\"'()[]")
+    out = list(tok) if 1 in orders else []
+    prev = s
+    for n in range(2, max(orders) + 1):
+        prev = list(map(add, prev, s[n - 1:]))
+        if n in orders:
+            out += prev
+    w = tok.strip(_STRIP)
     if len(w) > 1:
-        out.append("\x01" + w)  # the whole word as one more feature
+        out.append("\x01" + w)
     return out
 
 
 def tokens(text: str) -> list[str]:
-    return _DIGITS.sub("0", text.lower()).split()[:MAX_TOKENS]
+    """The first MAX_TOKENS whitespace tokens, lower-cased, digits as 0."""
+    toks = text.split(None, MAX_TOKENS)[:MAX_TOKENS]
+    return _DIGITS.sub("0", " ".join(toks).lower()).split()
 
 
 class NgramModel:
     def __init__(self, data: dict):
         self.classes: list[str] = data["classes"]
-        k = len(self.classes)
+        self.orders: tuple[int, ...] = tuple(sorted(data.get("orders", (1, 2, 3, 4))))
+        k = self.k = len(self.classes)
         totals = data["totals"]
         alpha = data.get("alpha", 0.3)
+        # one pseudo-count per class, or (a list) one for each
+        alphas = list(alpha) if isinstance(alpha, list) else [alpha] * k
         vocab = len(data["grams"]) + 1
-        denom = [math.log(totals[c] + alpha * vocab) for c in range(k)]
-        self.unk = [math.log(alpha) - denom[c] for c in range(k)]
-        self.logp: dict[str, tuple[float, ...]] = {
-            g: tuple(math.log(cnt[c] + alpha) - denom[c] for c in range(k))
+        denom = [math.log(totals[c] + alphas[c] * vocab) for c in range(k)]
+        # log P(gram|c) = unk[c] + log(1 + count/alpha[c]): the second term is >= 0 and packed
+        self.unk = [math.log(alphas[c]) - denom[c] for c in range(k)]
+        one = 1 << (FIELD * k)  # the last field counts known n-grams
+        self.packed: dict[str, int] = {
+            g: sum(int(round(math.log1p(cnt[c] / alphas[c]) * SCALE)) << (FIELD * c) for c in range(k)) + one
             for g, cnt in data["grams"].items()
         }
-        self._cache: dict[str, tuple[tuple[float, ...], int]] = {}
-        self._zero = (0.0,) * k
+        # precomputed scores of frequent training tokens (see scripts/train_langid.py), valid only
+        # for the fixed-point layout they were made with
+        self.words: dict[str, int] = {}
+        if data.get("scale") == [SCALE, FIELD]:
+            self.words = {w: sum(f << (FIELD * i) for i, f in enumerate(fs)) for w, fs in data.get("words", {}).items()}
+        self._cache: dict[str, int] = {}
 
-    def _token(self, tok: str) -> tuple[tuple[float, ...], int]:
-        hit = self._cache.get(tok)
-        if hit is not None:
-            return hit
-        get = self.logp.get
-        vecs = [v for v in map(get, token_grams(tok)) if v is not None]
-        res = (tuple(map(sum, zip(*vecs))) if vecs else self._zero, len(vecs))
-        if len(self._cache) > 200_000:
-            self._cache.clear()
-        self._cache[tok] = res
-        return res
+    def fields(self, v: int) -> list[int]:
+        """The raw fixed-point fields of a packed score (one per class, then the n-gram count)."""
+        return [(v >> (FIELD * i)) & MASK for i in range(self.k + 1)]
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def token_score(self, tok: str) -> int:
+        """The packed score of one (lower-cased) token, cached."""
+        v = self._cache.get(tok)
+        if v is None:
+            v = self.words.get(tok)
+        if v is None:
+            get = self.packed.get
+            t = tok[:MAX_TOKEN_CHARS]
+            s = " " + t + " "
+            zero = repeat(0)
+            orders = self.orders
+            v = sum(map(get, t, zero)) if 1 in orders else 0
+            prev = s
+            for n in range(2, orders[-1] + 1):
+                prev = list(map(add, prev, s[n - 1:]))
+                if n in orders:
+                    v += sum(map(get, prev, zero))
+            w = t.strip(_STRIP)
+            if len(w) > 1:
+                v += get("\x01" + w, 0)
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            self._cache[tok] = v
+        return v
+
+    def unpack(self, v: int) -> tuple[list[float], int]:
+        """Summed log-likelihood per class and the number of known n-grams, from a packed sum."""
+        n = v >> (FIELD * self.k)
+        return [n * u + ((v >> (FIELD * c)) & MASK) / SCALE for c, u in enumerate(self.unk)], n
 
     def scores(self, text: str) -> tuple[list[float], int]:
         """Summed log-likelihood per class and the number of known n-grams."""
+        cache = self._cache
         toks = tokens(text)
-        if not toks:
-            return list(self._zero), 0
-        parts = [self._token(tok) for tok in toks]
-        return list(map(sum, zip(*[p[0] for p in parts]))), sum(p[1] for p in parts)
+        v = sum(cache[t] if t in cache else self.token_score(t) for t in toks)
+        return self.unpack(v)
 
-    def classify(self, text: str) -> tuple[str, float, dict[str, float]]:
-        """Best class, its confidence (0..1) and the per-class posterior."""
+    def best(self, text: str) -> str:
+        """The most likely class alone ("und" when no n-gram is known): no posterior computed."""
         acc, n = self.scores(text)
+        if n == 0:
+            return "und"
+        return self.classes[acc.index(max(acc))]
+
+    def posterior(self, acc: list[float], n: int) -> tuple[str, float, dict[str, float]]:
         if n == 0:
             return "und", 0.0, {}
         # naive Bayes is over-confident: temper the summed scores before the softmax
@@ -87,6 +146,10 @@ class NgramModel:
         post = {c: e / z for c, e in zip(self.classes, ex)}
         top = max(post, key=post.get)
         return top, post[top], post
+
+    def classify(self, text: str) -> tuple[str, float, dict[str, float]]:
+        """Best class, its confidence (0..1) and the per-class posterior."""
+        return self.posterior(*self.scores(text))
 
 
 _MODEL: NgramModel | None = None
