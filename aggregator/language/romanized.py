@@ -17,7 +17,8 @@ import gzip
 import json
 import math
 import re
-from itertools import repeat
+import struct
+from itertools import chain, repeat
 from operator import add
 from pathlib import Path
 
@@ -29,8 +30,10 @@ MAX_TOKEN_CHARS = 64  # n-grams of a longer token (a URL, a run of symbols) are 
 _DIGITS = re.compile(r"\d")
 _STRIP = ".,!?:\"'()[]"
 
-# fixed-point packing: FIELD bits per class, SCALE units per nat
-FIELD = 40
+# fixed-point packing: FIELD bits per class, SCALE units per nat.  A field never overflows: one
+# n-gram adds at most log1p(max count / alpha) * SCALE < 2**16, and a text has at most
+# MAX_TOKENS * (3 * MAX_TOKEN_CHARS + 7) < 2**14 n-grams.
+FIELD = 32
 SCALE = 1 << 12
 MASK = (1 << FIELD) - 1
 
@@ -55,8 +58,12 @@ def token_grams(tok: str, orders: tuple[int, ...] = ORDERS) -> list[str]:
 
 def tokens(text: str) -> list[str]:
     """The first MAX_TOKENS whitespace tokens, lower-cased, digits as 0."""
-    toks = text.split(None, MAX_TOKENS)[:MAX_TOKENS]
-    return _DIGITS.sub("0", " ".join(toks).lower()).split()
+    toks = text.lower().split()
+    if len(toks) > MAX_TOKENS:
+        del toks[MAX_TOKENS:]
+    if _DIGITS.search(text):
+        toks = _DIGITS.sub("0", " ".join(toks)).split()
+    return toks
 
 
 class NgramModel:
@@ -73,6 +80,8 @@ class NgramModel:
         # log P(gram|c) = unk[c] + log(1 + count/alpha[c]): the second term is >= 0 and packed
         self.unk = [math.log(alphas[c]) - denom[c] for c in range(k)]
         one = 1 << (FIELD * k)  # the last field counts known n-grams
+        self._nbytes = FIELD // 8 * (k + 1)
+        self._unpack_fields = struct.Struct(f"<{k + 1}I").unpack
         self.packed: dict[str, int] = {
             g: sum(int(round(math.log1p(cnt[c] / alphas[c]) * SCALE)) << (FIELD * c) for c in range(k)) + one
             for g, cnt in data["grams"].items()
@@ -82,51 +91,56 @@ class NgramModel:
         self.words: dict[str, int] = {}
         if data.get("scale") == [SCALE, FIELD]:
             self.words = {w: sum(f << (FIELD * i) for i, f in enumerate(fs)) for w, fs in data.get("words", {}).items()}
-        self._cache: dict[str, int] = {}
+        self._cache: dict[str, int] = dict(self.words)
 
     def fields(self, v: int) -> list[int]:
         """The raw fixed-point fields of a packed score (one per class, then the n-gram count)."""
         return [(v >> (FIELD * i)) & MASK for i in range(self.k + 1)]
 
     def clear_cache(self) -> None:
-        self._cache.clear()
+        """Forget the scores of the words seen so far (the shipped table of frequent words stays)."""
+        self._cache = dict(self.words)
 
     def token_score(self, tok: str) -> int:
         """The packed score of one (lower-cased) token, cached."""
         v = self._cache.get(tok)
-        if v is None:
-            v = self.words.get(tok)
         if v is None:
             get = self.packed.get
             t = tok[:MAX_TOKEN_CHARS]
             s = " " + t + " "
             zero = repeat(0)
             orders = self.orders
-            v = sum(map(get, t, zero)) if 1 in orders else 0
-            prev = s
-            for n in range(2, orders[-1] + 1):
-                prev = list(map(add, prev, s[n - 1:]))
-                if n in orders:
-                    v += sum(map(get, prev, zero))
+            if orders == (2, 3, 4):  # the shipped model: one C-level pass over the n-grams
+                bi = list(map(add, s, s[1:]))
+                tri = list(map(add, bi, s[2:]))
+                v = sum(map(get, chain(bi, tri, map(add, tri, s[3:])), zero))
+            else:
+                v = sum(map(get, t, zero)) if 1 in orders else 0
+                prev = s
+                for n in range(2, orders[-1] + 1):
+                    prev = list(map(add, prev, s[n - 1:]))
+                    if n in orders:
+                        v += sum(map(get, prev, zero))
             w = t.strip(_STRIP)
             if len(w) > 1:
                 v += get("\x01" + w, 0)
             if len(self._cache) > 200_000:
-                self._cache.clear()
+                self.clear_cache()
             self._cache[tok] = v
         return v
 
     def unpack(self, v: int) -> tuple[list[float], int]:
         """Summed log-likelihood per class and the number of known n-grams, from a packed sum."""
-        n = v >> (FIELD * self.k)
-        return [n * u + ((v >> (FIELD * c)) & MASK) / SCALE for c, u in enumerate(self.unk)], n
+        *fs, n = self._unpack_fields(v.to_bytes(self._nbytes, "little"))
+        return [n * u + f / SCALE for f, u in zip(fs, self.unk)], n
 
     def scores(self, text: str) -> tuple[list[float], int]:
         """Summed log-likelihood per class and the number of known n-grams."""
-        cache = self._cache
         toks = tokens(text)
-        v = sum(cache[t] if t in cache else self.token_score(t) for t in toks)
-        return self.unpack(v)
+        vals = list(map(self._cache.get, toks))
+        if None in vals:
+            vals = [self.token_score(t) if v is None else v for t, v in zip(toks, vals)]
+        return self.unpack(sum(vals))
 
     def best(self, text: str) -> str:
         """The most likely class alone ("und" when no n-gram is known): no posterior computed."""
@@ -143,8 +157,8 @@ class NgramModel:
         best = max(acc)
         ex = [math.exp((a - best) / t) for a in acc]
         z = sum(ex)
-        post = {c: e / z for c, e in zip(self.classes, ex)}
-        top = max(post, key=post.get)
+        post = dict(zip(self.classes, [e / z for e in ex]))
+        top = self.classes[acc.index(best)]
         return top, post[top], post
 
     def classify(self, text: str) -> tuple[str, float, dict[str, float]]:
