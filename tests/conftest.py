@@ -42,7 +42,9 @@ class LoopbackServer:
         handler = type("Handler", (_Handler,), {"routes": {}, "log": []})
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.handler = handler
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # a short poll interval: shutdown() waits up to one interval (0.5 s by default) per test
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01},
+                                       daemon=True)
         self.thread.start()
 
     @property
