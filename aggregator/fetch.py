@@ -73,11 +73,21 @@ class _Failure(Exception):
 def fetch_feeds(requests: Sequence[FetchRequest], settings: FetchConfig, *,
                 transport: httpx.AsyncBaseTransport | None = None,
                 clock: Callable[[], datetime] = utcnow,
-                on_result: Callable[[FetchResult], None] | None = None) -> list[FetchResult]:
-    """Download every request; one result per request, in the same order. Never raises."""
+                on_result: Callable[[FetchResult], None] | None = None,
+                room: Callable[[], bool] | None = None,
+                keep_content: bool = True) -> list[FetchResult]:
+    """Download every request; one result per request, in the same order. Never raises.
+
+    ``on_result`` is called with each result as soon as it is complete (from the thread that
+    runs the downloads), so a caller can process feeds while others still download. ``room``,
+    when given, is asked before each download starts; while it answers False the download
+    waits (a consumer that falls behind holds back further downloads instead of piling up
+    bodies in memory; the wait does not count against the feed's timeout). With
+    ``keep_content=False`` the returned results carry no body: ``on_result`` had it.
+    """
     if not requests:
         return []
-    coro_args = (list(requests), settings, transport, clock, on_result)
+    coro_args = (list(requests), settings, transport, clock, on_result, room, keep_content)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -93,10 +103,11 @@ def fetch_feeds(requests: Sequence[FetchRequest], settings: FetchConfig, *,
 async def fetch_feeds_async(requests: Sequence[FetchRequest], settings: FetchConfig,
                             transport: httpx.AsyncBaseTransport | None = None,
                             clock: Callable[[], datetime] = utcnow,
-                            on_result: Callable[[FetchResult], None] | None = None
-                            ) -> list[FetchResult]:
+                            on_result: Callable[[FetchResult], None] | None = None,
+                            room: Callable[[], bool] | None = None,
+                            keep_content: bool = True) -> list[FetchResult]:
     """The async core of ``fetch_feeds``."""
-    fetcher = _Fetcher(settings, clock)
+    fetcher = _Fetcher(settings, clock, room)
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout, pool=None)
     limits = httpx.Limits(max_connections=settings.concurrency,
                           max_keepalive_connections=settings.concurrency)
@@ -113,18 +124,28 @@ async def fetch_feeds_async(requests: Sequence[FetchRequest], settings: FetchCon
                     on_result(result)
                 except Exception:  # a progress callback must not lose the run
                     pass
+            if not keep_content and result.content is not None:
+                result = replace(result, content=None)
             return result
 
         return list(await asyncio.gather(*(one(r) for r in requests)))
 
 
 class _Fetcher:
-    def __init__(self, settings: FetchConfig, clock: Callable[[], datetime]):
+    def __init__(self, settings: FetchConfig, clock: Callable[[], datetime],
+                 room: Callable[[], bool] | None = None):
         self.settings = settings
         self.clock = clock
+        self.room = room
         self.client: httpx.AsyncClient | None = None
         self.global_limit = asyncio.Semaphore(settings.concurrency)
         self.host_limits: dict[str, asyncio.Semaphore] = {}
+
+    def _has_room(self) -> bool:
+        try:
+            return bool(self.room())  # type: ignore[misc]
+        except Exception:  # a broken callback must not stall the run
+            return True
 
     def host_limit(self, url: str) -> asyncio.Semaphore:
         host = urlsplit(url).netloc.lower()
@@ -134,9 +155,13 @@ class _Fetcher:
         return sem
 
     async def fetch(self, req: FetchRequest) -> FetchResult:
-        fetched_at = self.clock()
-        base = FetchResult(feed_id=req.source.id, url=req.url, fetched_at=fetched_at)
         async with self.global_limit:
+            # waiting for room happens inside the global limit, so at most ``concurrency``
+            # downloads poll, and before the clock of this feed's timeout starts
+            while self.room is not None and not self._has_room():
+                await asyncio.sleep(0.02)
+            fetched_at = self.clock()
+            base = FetchResult(feed_id=req.source.id, url=req.url, fetched_at=fetched_at)
             started = time.monotonic()
             try:
                 if urlsplit(req.url).scheme.lower() == "file":

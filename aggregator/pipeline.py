@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import queue
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
@@ -19,7 +22,7 @@ from .config import Config
 from .errors import AggregatorError, ParseError, RenderError
 from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedEntry, ParsedFeed,
                      RunSummary, SiteData)
-from .store import Store
+from .store import Store, link_key
 
 log = logging.getLogger("aggregator")
 
@@ -43,11 +46,27 @@ class FeedOutcome:
     error: str | None = None
 
 
+# Downloaded feeds allowed to wait for parsing; more holds back further downloads (memory).
+MAX_BACKLOG = 32
+# Below this many feeds with content, a process pool costs more to start than it saves.
+POOL_MIN_FEEDS = 16
+
+
+def default_workers(feeds: int) -> int:
+    """Processes to parse and enrich ``feeds`` downloaded feeds in: 0 means in this process."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 0 if cpus < 2 or feeds < POOL_MIN_FEEDS else min(cpus, 4)
+
+
 def update(config: Config, store: Store, *, now: datetime | None = None, transport=None,
            force: bool = False, feed_ids: Sequence[str] | None = None,
-           on_feed: Callable[[FeedOutcome], None] | None = None) -> tuple[RunSummary, bool]:
+           on_feed: Callable[[FeedOutcome], None] | None = None,
+           workers: int | None = None) -> tuple[RunSummary, bool]:
     """Fetch the due feeds and store what is new.
 
+    Feeds are parsed and stored as their downloads complete, while others still download.
+    Parsing and enrichment (CPU-bound) run in ``workers`` processes (None: one per CPU when
+    there are enough feeds; 0: in this process); everything that touches the store stays here.
     Returns the run summary and whether anything the site shows changed.
     """
     now = now or utcnow()
@@ -57,58 +76,205 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     skipped = len(sources) - len(due)
     by_id = {f.id: f for f in due}
     requests = [schedule.request_for(f, states.get(f.id)) for f in due]
-    results = fetch.fetch_feeds(requests, config.fetch, transport=transport, clock=lambda: now)
+    run = _Run(config, store, states, now, on_feed)
+    if workers is None:
+        workers = default_workers(len(requests))
+    events: queue.Queue = queue.Queue()
+    # downloads delivered (only the fetch thread writes it), feeds finished (only we write it),
+    # and whether we stopped early (an error here: let the downloads run out unheld)
+    counts = [0, 0, False]
 
-    ok = not_modified = failed = new_total = 0
-    failures: list[tuple[str, str]] = []
-    changed = False
-    new_ids: list[int] = []
-    for result in results:
-        source = by_id[result.feed_id]
-        prev = states.get(source.id)
-        outcome, state, ids, updated = _one_feed(config, store, source, prev, result, now)
-        new_ids.extend(ids)
-        new_total += len(ids)
-        changed = changed or bool(ids or updated) or _health(prev) != _health(state)
+    def delivered(result: FetchResult) -> None:
+        counts[0] += 1
+        events.put(("fetched", result, None))
+
+    def download() -> None:
+        try:
+            fetch.fetch_feeds(requests, config.fetch, transport=transport, clock=lambda: now,
+                              on_result=delivered, keep_content=False,
+                              room=lambda: counts[2] or counts[0] - counts[1] < MAX_BACKLOG)
+        except BaseException as e:  # fetch_feeds never raises; if it does, the run must end
+            events.put(("crashed", None, e))
+
+    downloader = threading.Thread(target=download, name="aggregator-fetch", daemon=True)
+    try:
+        with _Workers(config, now, workers, events) as pool:
+            downloader.start()
+            left = len(requests)
+            while left:
+                kind, result, payload = events.get()
+                if kind == "crashed":
+                    raise payload
+                source = by_id[result.feed_id]
+                if kind == "fetched" and result.ok and result.content is not None:
+                    pool.submit(source, result, store.known_hashes(source.id))
+                    continue
+                run.finish(source, result, payload)
+                counts[1] += 1
+                left -= 1
+    finally:
+        counts[2] = True
+    if downloader.ident is not None:
+        downloader.join()
+    if run.new_ids:
+        _assign_stories(store, run.new_ids, now)
+    summary = RunSummary(feeds_ok=run.ok, feeds_not_modified=run.not_modified,
+                         feeds_failed=run.failed, feeds_skipped=skipped,
+                         new_entries=len(run.new_ids), failures=tuple(run.failures))
+    return summary, run.changed
+
+
+@dataclass(frozen=True)
+class FeedWork:
+    """One downloaded feed, parsed and enriched (crosses the process boundary)."""
+
+    title: str | None = None  # the feed's own title
+    link: str | None = None  # the feed's home page
+    warning: str | None = None  # the document was malformed but partly readable
+    items: tuple[tuple[Entry, str, bytes | None], ...] = ()  # (entry, content hash, features)
+    error: str | None = None  # nothing could be read
+    skipped: tuple[str, ...] = ()  # why entries were skipped (logged by the main process)
+
+
+def parse_and_enrich(config: Config, source: FeedSource, content: bytes, headers, url: str,
+                     known: dict[str, str], now: datetime) -> FeedWork:
+    """Parse one document and enrich the entries that are new or changed (pure, CPU-bound).
+
+    ``known`` maps the guids already stored for the feed to their content hashes.
+    """
+    try:
+        parsed = parse.parse_feed(content, headers, url)
+    except ParseError as e:
+        return FeedWork(error=f"not a readable feed: {e}")
+    except AggregatorError as e:
+        return FeedWork(error=str(e))
+    skipped: list[str] = []
+    items = _entries(config, source, parsed, known, now, skipped)
+    return FeedWork(title=parsed.title, link=parsed.link, warning=parsed.warning, items=tuple(items),
+                    skipped=tuple(skipped))
+
+
+class _Workers:
+    """Runs ``parse_and_enrich`` in this process (``n == 0``) or in a pool of ``n`` processes.
+
+    Each finished feed is put on ``events`` as ("parsed", result without its body, FeedWork).
+    A pool that breaks (a worker killed) is given up and the feeds are done here instead.
+    """
+
+    def __init__(self, config: Config, now: datetime, n: int, events: queue.Queue):
+        self.config, self.now, self.events = config, now, events
+        self.pool = None
+        if n > 0:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: the downloads run in a thread, and forking a threaded process can deadlock
+            self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_worker_init, initargs=(config,))
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _here(self, source: FeedSource, result: FetchResult, known: dict[str, str]) -> FeedWork:
+        return parse_and_enrich(self.config, source, result.content or b"", result.headers,
+                                result.final_url or result.url, known, self.now)
+
+    def submit(self, source: FeedSource, result: FetchResult, known: dict[str, str]) -> None:
+        bare = replace(result, content=b"")  # still a successful download, without its body
+        if self.pool is None:
+            self.events.put(("parsed", bare, self._here(source, result, known)))
+            return
+        try:
+            fut = self.pool.submit(_worker_run, source, result.content, dict(result.headers),
+                                   result.final_url or result.url, known, self.now)
+        except Exception:  # the pool is broken or shut down
+            self.pool = None
+            self.events.put(("parsed", bare, self._here(source, result, known)))
+            return
+
+        def done(f) -> None:
+            try:
+                work = f.result()
+            except BaseException as e:  # a worker died, or an unexpected error in one feed
+                log.warning("%s: parsing in a worker failed (%s: %s); parsing here",
+                            source.id, type(e).__name__, e)
+                try:
+                    work = self._here(source, result, known)
+                except Exception as e2:
+                    work = FeedWork(error=f"unexpected error: {type(e2).__name__}: {e2}")
+            self.events.put(("parsed", bare, work))
+
+        fut.add_done_callback(done)
+
+
+_worker_config: Config | None = None  # set once in each worker process
+
+
+def _worker_init(config: Config) -> None:
+    global _worker_config
+    _worker_config = config
+
+
+def _worker_run(source: FeedSource, content: bytes, headers, url: str, known: dict[str, str],
+                now: datetime) -> FeedWork:
+    assert _worker_config is not None
+    return parse_and_enrich(_worker_config, source, content, headers, url, known, now)
+
+
+class _Run:
+    """Stores each finished feed, saves its state and keeps the run's tallies."""
+
+    def __init__(self, config: Config, store: Store, states: dict[str, FeedState], now: datetime,
+                 on_feed: Callable[[FeedOutcome], None] | None):
+        self.config, self.store, self.states, self.now, self.on_feed = config, store, states, now, on_feed
+        self.ok = self.not_modified = self.failed = 0
+        self.failures: list[tuple[str, str]] = []
+        self.new_ids: list[int] = []
+        self.changed = False
+
+    def finish(self, source: FeedSource, result: FetchResult, work: FeedWork | None) -> None:
+        prev = self.states.get(source.id)
+        outcome, state, ids, updated = _one_feed(self.config, self.store, source, prev, result,
+                                                 work, self.now)
+        self.new_ids.extend(ids)
+        self.changed = self.changed or bool(ids or updated) or _health(prev) != _health(state)
         if outcome.status == "ok":
-            ok += 1
+            self.ok += 1
         elif outcome.status == "not-modified":
-            not_modified += 1
+            self.not_modified += 1
         else:
-            failed += 1
-            failures.append((source.id, outcome.error or "failed"))
-        if on_feed:
-            on_feed(outcome)
-    if new_ids:
-        _assign_stories(store, new_ids, now)
-    summary = RunSummary(feeds_ok=ok, feeds_not_modified=not_modified, feeds_failed=failed,
-                         feeds_skipped=skipped, new_entries=new_total, failures=tuple(failures))
-    return summary, changed
+            self.failed += 1
+            self.failures.append((source.id, outcome.error or "failed"))
+        if self.on_feed:
+            self.on_feed(outcome)
 
 
 def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState | None,
-              result: FetchResult, now: datetime):
-    """Parse and store one feed's result; every failure ends up in its state."""
-    parsed: ParsedFeed | None = None
+              result: FetchResult, work: FeedWork | None, now: datetime):
+    """Store one feed's parsed entries; every failure ends up in its state."""
     ids: list[int] = []
     updated: list[int] = []
-    if result.ok and result.content is not None:
+    if work is not None and work.error:
+        result = replace(result, error=work.error)
+    elif work is not None:
+        for note in work.skipped:  # a bad entry is skipped with a warning, never the feed
+            log.warning("%s: %s", source.id, note)
+        if work.warning:
+            log.info("%s: malformed feed, kept what could be read (%s)", source.id, work.warning)
         try:
-            parsed = parse.parse_feed(result.content, result.headers, result.final_url or result.url)
-            if parsed.warning:
-                log.info("%s: malformed feed, kept what could be read (%s)", source.id, parsed.warning)
-            items = _entries(config, store, source, parsed, now)
-            ids, updated = store.upsert_entries(items, now)
-        except ParseError as e:
-            result = replace(result, error=f"not a readable feed: {e}", content=None)
+            ids, updated = store.upsert_entries(_not_elsewhere(store, source, work.items), now)
         except AggregatorError as e:
-            result = replace(result, error=str(e), content=None)
-    counts = store.entry_counts()
-    lang = _main_language(store, source.id) if (ids or updated) else (prev.language if prev else None)
+            result = replace(result, error=str(e))
+    count = store.feed_entry_count(source.id) if (ids or prev is None) else prev.entry_count
+    lang = store.main_language(source.id) if (ids or updated) else (prev.language if prev else None)
     state = schedule.next_state(
         prev, source, result, now, interval=config.schedule.interval or 1800.0,
-        settings=config.fetch, entry_count=counts.get(source.id, 0),
-        title=parsed.title if parsed else None, site_link=parsed.link if parsed else None,
+        settings=config.fetch, entry_count=count,
+        title=work.title if work else None, site_link=work.link if work else None,
         language=lang)
     store.save_states([state])
     if result.error:
@@ -124,18 +290,9 @@ def _health(state: FeedState | None) -> tuple:
     return (state.gone, state.failures > 0, state.last_error, state.moved_to, state.title)
 
 
-def _main_language(store: Store, feed_id: str) -> str | None:
-    rows = store.db.execute("SELECT lang, COUNT(*) FROM entries WHERE feed_id = ? "
-                            "GROUP BY lang ORDER BY 2 DESC LIMIT 1", (feed_id,)).fetchone()
-    return rows[0] if rows else None
-
-
-def _entries(config: Config, store: Store, source: FeedSource, parsed: ParsedFeed,
-             now: datetime) -> list[tuple[Entry, str, bytes | None]]:
+def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict[str, str],
+             now: datetime, skipped: list[str]) -> list[tuple[Entry, str, bytes | None]]:
     """Turn the parsed entries that are new or changed into stored entries."""
-    known = store.known_hashes(source.id)
-    elsewhere = store.links_elsewhere(source.id, (e.link for e in parsed.entries))
-    from .store import link_key
     out = []
     seen: set[str] = set()
     for pe in parsed.entries:
@@ -143,13 +300,23 @@ def _entries(config: Config, store: Store, source: FeedSource, parsed: ParsedFee
         if pe.guid in seen or known.get(pe.guid) == chash:
             continue
         seen.add(pe.guid)
-        if pe.guid not in known and pe.link and link_key(pe.link) in elsewhere:
-            continue  # the same article, already stored from another feed
         try:
-            out.append(enrich(config, source, parsed, pe, now) + (chash,))
+            entry, features = enrich(config, source, parsed, pe, now)
         except Exception as e:  # a bad entry is skipped with a warning, never the feed
-            log.warning("%s: skipped entry %r: %s", source.id, pe.guid[:80], e)
-    return [(entry, chash, features) for entry, features, chash in out]
+            skipped.append(f"skipped entry {pe.guid[:80]!r}: {type(e).__name__}: {e}")
+            continue
+        out.append((entry, chash, features))
+    return out
+
+
+def _not_elsewhere(store: Store, source: FeedSource, items) -> list:
+    """Drop new entries whose article another feed already stored (checked at store time, so
+    an article that two feeds carry in the same run is stored once)."""
+    known = store.known_hashes(source.id)
+    elsewhere = store.links_elsewhere(source.id, (e.link for e, _, _ in items
+                                                  if e.guid not in known))
+    return [(e, h, f) for e, h, f in items
+            if e.guid in known or not e.link or link_key(e.link) not in elsewhere]
 
 
 def content_hash(pe: ParsedEntry) -> str:
@@ -186,15 +353,27 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
         title = _fallback_title(text)
     lang = det.lang
 
+    block_langs: dict[str, str | None] = {}  # the excerpt repeats the content's blocks
+
     def lang_of(block: str) -> str | None:
-        d = language.detect(block)
-        return d.lang if d.confidence >= 0.6 and d.lang != "und" else None
+        found = block_langs.get(block, "")
+        if found == "":
+            d = language.detect(block)
+            found = block_langs[block] = d.lang if d.confidence >= 0.6 and d.lang != "und" else None
+        return found
 
     full = sanitize.sanitize_html(body, pe.base) if body else ""
-    content_html = sanitize.annotate_blocks(full, lang_of, lang) if full else ""
-    summary_src = sanitize.sanitize_html(pe.summary, pe.base) if pe.summary else full
-    summary_html = sanitize.excerpt_html(summary_src, config.site.excerpt_chars) if summary_src else ""
-    if summary_html:
+    # Blocks are looked at one by one only when they may be in another language than the entry.
+    mixed = _may_mix(text, det, lang, whole=len(text) <= 3000)
+    content_html = (sanitize.annotate_blocks(full, lang_of, lang) if mixed else full) if full else ""
+    if pe.summary and pe.content:
+        summary_src = sanitize.sanitize_html(pe.summary, pe.base)
+        summary_mixed = _may_mix(sanitize.html_to_text(pe.summary), None, lang, whole=False)
+    else:  # the body is the summary: sanitised once
+        summary_src, summary_mixed = full, mixed
+    summary_html = (sanitize.excerpt_html(summary_src, config.site.excerpt_chars, sanitized=True)
+                    if summary_src else "")
+    if summary_html and summary_mixed:
         summary_html = sanitize.annotate_blocks(summary_html, lang_of, lang)
     topic = topics.assign_topic(title, text, lang, topics=config.topics, feed_topics=source.topics,
                                 categories=pe.categories)
@@ -210,6 +389,26 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
                   segments=det.segments)
     features = topics.story_key_features(title, text, lang, pe.link)
     return entry, features
+
+
+def _may_mix(text: str, det, lang: str, *, whole: bool) -> bool:
+    """Whether some block of ``text`` may be in another language than the entry's ``lang``.
+
+    Text written in one non-Latin script whose language is ``lang`` (a Tamil article in Tamil
+    letters) has every block in ``lang``: the script decides. Latin-only text counts as one
+    language when ``det`` looked at all of it (``whole``) and found no segments in another.
+    Everything else is looked at block by block.
+    """
+    from .language.script import SCRIPT_LANG, counts
+
+    scripts = counts(text)
+    if len(scripts) != 1:
+        return len(scripts) > 1
+    script = next(iter(scripts))
+    if script != "Latn":
+        return SCRIPT_LANG.get(script) != lang
+    return not (whole and det is not None and det.lang == lang and lang != "und"
+                and not det.segments)
 
 
 def _fallback_title(text: str) -> str:
