@@ -330,12 +330,14 @@ def html_to_text(html: str) -> str:
 _MEDIA_KEEP = {"img", "iframe", "video", "audio", "picture"}
 
 
-def excerpt_html(html: str, chars: int) -> str:
+def excerpt_html(html: str, chars: int, *, sanitized: bool = False) -> str:
     """A sanitised excerpt of about ``chars`` characters of text, cut at a word boundary.
 
-    Tags stay balanced; the first image or embed is kept, later ones are dropped.
+    Tags stay balanced; the first image or embed is kept, later ones are dropped. Pass
+    ``sanitized=True`` when ``html`` is ``sanitize_html`` output (sanitising is idempotent,
+    so doing it again only costs time).
     """
-    safe = sanitize_html(html, None) if html else ""
+    safe = (html.strip() if sanitized else sanitize_html(html, None)) if html else ""
     if not safe:
         return ""
     root = _parse(safe)
