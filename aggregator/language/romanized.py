@@ -19,7 +19,7 @@ import math
 import re
 import struct
 from itertools import chain, repeat
-from operator import add
+from operator import add, getitem
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "latin_ngram.json.gz"
@@ -82,15 +82,20 @@ class NgramModel:
         one = 1 << (FIELD * k)  # the last field counts known n-grams
         self._nbytes = FIELD // 8 * (k + 1)
         self._unpack_fields = struct.Struct(f"<{k + 1}I").unpack
-        self.packed: dict[str, int] = {
-            g: sum(int(round(math.log1p(cnt[c] / alphas[c]) * SCALE)) << (FIELD * c) for c in range(k)) + one
-            for g, cnt in data["grams"].items()
-        }
+        # counts repeat a lot (a few hundred distinct values): one table per class of the shifted
+        # fixed-point term, then each n-gram is one C-level sum
+        distinct = set()
+        for cnt in data["grams"].values():
+            distinct.update(cnt)
+        tables = [{x: int(round(math.log1p(x / alphas[c]) * SCALE)) << (FIELD * c) for x in distinct}
+                  for c in range(k)]
+        self.packed: dict[str, int] = {g: sum(map(getitem, tables, cnt), one) for g, cnt in data["grams"].items()}
         # precomputed scores of frequent training tokens (see scripts/train_langid.py), valid only
         # for the fixed-point layout they were made with
         self.words: dict[str, int] = {}
         if data.get("scale") == [SCALE, FIELD]:
-            self.words = {w: sum(f << (FIELD * i) for i, f in enumerate(fs)) for w, fs in data.get("words", {}).items()}
+            pack = struct.Struct(f"<{k + 1}I").pack
+            self.words = {w: int.from_bytes(pack(*fs), "little") for w, fs in data.get("words", {}).items()}
         self._cache: dict[str, int] = dict(self.words)
 
     def fields(self, v: int) -> list[int]:
