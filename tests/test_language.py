@@ -276,3 +276,22 @@ def test_packed_model_scores_equal_naive_bayes_over_counts():
 def test_short_words_are_not_rewritten_as_legacy_font_text(text):
     d = detect(text)
     assert d.legacy_encoding is None and d.text == text
+
+
+def test_segments_of_latin_text_english_then_romanized_tamil():
+    en = "The weather office issued a warning for heavy rain in several districts today."
+    ta = "naan unga periya fan anna, padam semma ah irukku, kandippa paakanum da."
+    d = detect(f"{en}\n\n{ta}")
+    assert d.script == "Latn"
+    assert [(s.lang, d.text[s.start:s.end]) for s in d.segments] == [("en", en), ("ta", ta)]
+    # one language throughout: no segments, whether Latin or native script
+    assert detect(f"{en}\n\n{en}").segments == ()
+    si = "අද දින දිස්ත්‍රික්ක කිහිපයකට තද වැසි ඇති වන බව කාලගුණ විද්‍යා දෙපාර්තමේන්තුව පවසයි."
+    assert detect(f"{si}\n\n{si}").segments == ()
+
+
+def test_mixed_script_tie_goes_to_the_native_script():
+    # six Latin words weigh as much as two Tamil ones: the tie is Tamil whatever the word order
+    for text in ("Enakennavo NTK nu Ketta maariye irukku நாம் தமிழர்", "நாம் தமிழர் Enakennavo NTK nu Ketta maariye irukku"):
+        d = detect(text)
+        assert (d.lang, d.script, d.romanized) == ("ta", "Taml", False)
