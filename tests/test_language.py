@@ -295,3 +295,11 @@ def test_mixed_script_tie_goes_to_the_native_script():
     for text in ("Enakennavo NTK nu Ketta maariye irukku நாம் தமிழர்", "நாம் தமிழர் Enakennavo NTK nu Ketta maariye irukku"):
         d = detect(text)
         assert (d.lang, d.script, d.romanized) == ("ta", "Taml", False)
+
+
+def test_tokens_split_at_runs_of_sentence_punctuation():
+    from aggregator.language.romanized import MAX_TOKENS, tokens
+
+    assert tokens("Fight..semme super!!Mass\u2026 ok, U.S. 2025") == [
+        "fight", "semme", "super", "mass", "ok,", "u.s.", "0000"]
+    assert len(tokens("word.. " * 100)) == MAX_TOKENS

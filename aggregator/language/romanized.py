@@ -28,6 +28,7 @@ MAX_TOKENS = 60  # enough to decide; keeps long paragraphs cheap
 MAX_TOKEN_CHARS = 64  # n-grams of a longer token (a URL, a run of symbols) are taken from its start
 
 _DIGITS = re.compile(r"\d")
+_PUNCT_RUN = re.compile("[.!?,]{2,}|\u2026")
 _STRIP = ".,!?:\"'()[]"
 
 # fixed-point packing: FIELD bits per class, SCALE units per nat.  A field never overflows: one
@@ -57,12 +58,20 @@ def token_grams(tok: str, orders: tuple[int, ...] = ORDERS) -> list[str]:
 
 
 def tokens(text: str) -> list[str]:
-    """The first MAX_TOKENS whitespace tokens, lower-cased, digits as 0."""
-    toks = text.lower().split()
+    """The first MAX_TOKENS tokens, lower-cased, digits as 0.  Tokens are split at whitespace and
+    at runs of sentence punctuation ("fight..semme", "trailer.....appo", "super!!mass"): informal
+    text often leaves out the space after an ellipsis."""
+    toks = text.split()
     if len(toks) > MAX_TOKENS:
         del toks[MAX_TOKENS:]
-    if _DIGITS.search(text):
-        toks = _DIGITS.sub("0", " ".join(toks)).split()
+    s = " ".join(toks).lower()
+    if _PUNCT_RUN.search(s):
+        s = _PUNCT_RUN.sub(" ", s)
+    if _DIGITS.search(s):
+        s = _DIGITS.sub("0", s)
+    toks = s.split()
+    if len(toks) > MAX_TOKENS:
+        del toks[MAX_TOKENS:]
     return toks
 
 
