@@ -5,7 +5,9 @@
 
 Training text (all of it data we may ship a model of; see aggregator/language/README.md):
   * en  - English rows of ../shared/data/langid {titles,sentences,paragraphs} (nuuuwan/lk_news, MIT),
-          training half only, plus titles/summaries of ../shared/data/feeds/en (fastfeedparser, MIT)
+          training half only, plus Latin-script headlines of the English papers in
+          ../shared/data/feeds/derived (lk_news, MIT; held-out rows left out) and titles/summaries of
+          ../shared/data/feeds/en (fastfeedparser, MIT)
   * ta, si - romanized: Dakshina romanized rows (CC BY-SA 4.0), training half only, plus our own
           rule-based romanization (several spelling styles, incl. vowel-dropped "ad-hoc" typing) of
           native Tamil/Sinhala text: lk_news rows (training half), lk_news headlines in
