@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -205,3 +205,6 @@ class SiteData:
     feeds: tuple[FeedView, ...]
     topics: tuple[TopicDef, ...]  # configured topics, in config order ("other" is implicit)
     generated_at: datetime
+    # When set, entries were read without their full HTML (content_html ""): this loads it,
+    # entry id -> content_html, for the few entries that need it (Atom, JSON Feed)
+    load_content: Callable[[Sequence[int]], Mapping[int, str]] | None = None

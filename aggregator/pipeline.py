@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import queue
 import threading
 from dataclasses import dataclass, replace
@@ -48,14 +47,19 @@ class FeedOutcome:
 
 # Downloaded feeds allowed to wait for parsing; more holds back further downloads (memory).
 MAX_BACKLOG = 32
-# Below this many feeds with content, a process pool costs more to start than it saves.
+# Below this many feeds, a worker process costs more to start than it saves.
 POOL_MIN_FEEDS = 16
 
 
 def default_workers(feeds: int) -> int:
-    """Processes to parse and enrich ``feeds`` downloaded feeds in: 0 means in this process."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 0 if cpus < 2 or feeds < POOL_MIN_FEEDS else min(cpus, 4)
+    """Processes to parse and enrich ``feeds`` due feeds in: 0 means in this process.
+
+    One worker: the language and topic models (about 200 MB once warm) then live in a
+    process that ends before the site is rendered, and parsing overlaps downloading and
+    storing. Each further worker is faster on a free core but holds its own copy of the
+    models, so more are used only when asked for (``update(workers=N)``).
+    """
+    return 0 if feeds < POOL_MIN_FEEDS else 1
 
 
 def update(config: Config, store: Store, *, now: datetime | None = None, transport=None,
@@ -65,8 +69,8 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     """Fetch the due feeds and store what is new.
 
     Feeds are parsed and stored as their downloads complete, while others still download.
-    Parsing and enrichment (CPU-bound) run in ``workers`` processes (None: one per CPU when
-    there are enough feeds; 0: in this process); everything that touches the store stays here.
+    Parsing and enrichment (CPU-bound) run in ``workers`` processes (None: ``default_workers``;
+    0: in this process); everything that touches the store stays here.
     Returns the run summary and whether anything the site shows changed.
     """
     now = now or utcnow()
@@ -443,8 +447,12 @@ def site_data(config: Config, store: Store, now: datetime) -> SiteData:
     states = store.feed_states()
     feeds = tuple(FeedView(source=f, state=states.get(f.id)) for f in config.feeds)
     known = {f.id for f in config.feeds}
-    entries = tuple(e for e in store.entries() if e.feed_id in known)
-    return SiteData(entries=entries, feeds=feeds, topics=config.topics, generated_at=now)
+    # Pages show excerpts unless site.full_content: the full HTML (most of the bytes) stays in
+    # the store and is read only for the entries of atom.xml / feed.json.
+    full = config.site.full_content
+    entries = tuple(e for e in store.entries(content=full) if e.feed_id in known)
+    return SiteData(entries=entries, feeds=feeds, topics=config.topics, generated_at=now,
+                    load_content=None if full else store.contents)
 
 
 def build_site(config: Config, store: Store, *, now: datetime | None = None):

@@ -227,9 +227,12 @@ class Store:
                 e.topic_confidence, e.topic_why, json.dumps(list(e.categories), ensure_ascii=False),
                 e.story, features, chash]
 
-    def entries(self, *, since: datetime | None = None, limit: int | None = None) -> list[Entry]:
-        """Stored entries, newest first."""
-        sql = ("SELECT id, feed_id, guid, link, title, original_title, summary_html, content_html, "
+    def entries(self, *, since: datetime | None = None, limit: int | None = None,
+                content: bool = True) -> list[Entry]:
+        """Stored entries, newest first; with ``content=False`` their ``content_html`` is ""
+        (the bulk of an entry; ``contents`` reads it for the entries that need it)."""
+        sql = ("SELECT id, feed_id, guid, link, title, original_title, summary_html, "
+               f"{'content_html' if content else chr(39) * 2}, "
                "author, published, lang, lang_confidence, romanized, legacy_encoding, segments, "
                "topic, topic_confidence, topic_why, categories, story FROM entries")
         args: list = []
@@ -249,6 +252,17 @@ class Store:
                 segments=tuple(Segment(a, b, c) for a, b, c in json.loads(r[14])),
                 topic=r[15], topic_confidence=r[16], topic_why=r[17],
                 categories=tuple(json.loads(r[18])), story=r[19]))
+        return out
+
+    def contents(self, ids: Sequence[int]) -> dict[int, str]:
+        """entry id -> content_html, for the given ids."""
+        out: dict[int, str] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = ", ".join("?" for _ in chunk)
+            out.update(self.db.execute(f"SELECT id, content_html FROM entries WHERE id IN ({q})",
+                                       chunk))
         return out
 
     def story_rows(self, since: datetime) -> list[tuple[int, str, str | None, datetime, bytes | None, str | None]]:

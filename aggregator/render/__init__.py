@@ -18,7 +18,8 @@ import gc
 import hashlib
 import importlib.resources
 import inspect
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Mapping
@@ -41,6 +42,9 @@ STATIC = ("style.css",)  # copied from the templates folder to the site's top
 # Stands for the path up to the site's top inside cached entry HTML; feed text cannot hold it
 # (views.clean drops NUL), so replacing it is safe.
 ROOT = "\x00root\x00/"
+# Stands for an entry's heading level in cached entry HTML (one rendering serves every level).
+LEVEL = "\x00level\x00"
+CACHE_ENTRIES = 2048  # rendered entries kept per interface language
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,9 @@ def _build(data: SiteData, site: Any, *, now: datetime, templates_dir: Path | No
     chrome = digest(_code_fingerprint(templates_dir), config_fp)
     pub = Publisher(Path(site.output))
     rendered = 0
+    # Newest first across every kind of listing: an entry's language, topic, day and feed pages
+    # then come close together, so the bounded caches of rendered entries keep hitting.
+    pages.sort(key=_recency, reverse=True)
     try:
         for ui in uis:
             prefix = "" if ui == ui_main else f"ui/{ui}/"
@@ -161,6 +168,22 @@ def _build(data: SiteData, site: Any, *, now: datetime, templates_dir: Path | No
                         pages_unchanged=pub.unchanged, pages_rendered=rendered)
 
 
+def _recency(page: Page) -> tuple:
+    """Sort key of a page: its newest entry's time (pages without entries first)."""
+    if not page.items:
+        return (1, "")
+    return (0, page.items[0].entry.published.isoformat())
+
+
+def _with_content(entries: list, data: SiteData) -> list:
+    """``entries`` with their full HTML, when the store was read without it."""
+    if data.load_content is None or not entries:
+        return entries
+    content = data.load_content([e.id for e in entries if e.id is not None])
+    return [replace(e, content_html=content.get(e.id, "")) if e.id in content else e
+            for e in entries]
+
+
 def _write_feeds(pub: Publisher, planner: Planner, site: Any, data: SiteData, chrome: str) -> None:
     feed_names = {f.source.id: views.clean(f.source.name) for f in data.feeds}
     topic_names = {t.id: t.names.get(site.ui_language) or t.names.get("en") or t.id
@@ -172,19 +195,22 @@ def _write_feeds(pub: Publisher, planner: Planner, site: Any, data: SiteData, ch
         targets.append((f"{lang}/atom.xml", None, lang, lang, f"{site.title} · {name}"))
     for atom_path, json_path, lang, xml_lang, title in targets:
         entries = plan.feed_entries(planner, lang, FEED_LIMIT)
-        fp = digest(chrome, atom_path, *(planner.fp[id(e)] for e in entries))
-        if not pub.reuse(atom_path, fp):
-            pub.write(atom_path, feeds_out.atom(entries, title=title, base_url=site.base_url,
-                                                path=atom_path, lang=xml_lang,
-                                                feed_names=feed_names, topic_names=topic_names),
-                      fp)
+        fps = [planner.fp[id(e)] for e in entries]
+        outputs = [(atom_path, digest(chrome, atom_path, *fps))]
         if json_path:
-            fp = digest(chrome, json_path, *(planner.fp[id(e)] for e in entries))
-            if not pub.reuse(json_path, fp):
-                pub.write(json_path, feeds_out.json_feed(entries, title=title,
-                                                         base_url=site.base_url, path=json_path,
-                                                         lang=xml_lang, feed_names=feed_names),
-                          fp)
+            outputs.append((json_path, digest(chrome, json_path, *fps)))
+        todo = [(path, fp) for path, fp in outputs if not pub.reuse(path, fp)]
+        if not todo:
+            continue
+        entries = _with_content(entries, data)
+        for path, fp in todo:
+            if path == atom_path:
+                blob = feeds_out.atom(entries, title=title, base_url=site.base_url, path=path,
+                                      lang=xml_lang, feed_names=feed_names, topic_names=topic_names)
+            else:
+                blob = feeds_out.json_feed(entries, title=title, base_url=site.base_url, path=path,
+                                           lang=xml_lang, feed_names=feed_names)
+            pub.write(path, blob, fp)
 
 
 class _Context:
@@ -202,21 +228,27 @@ class _Context:
                            "name": self.tr.language(c)} for c in site.languages]
         self.has_opml = "opml.xml" in extra_files
         self.topic_names = self.views.topic_names
-        self._entries: dict[tuple, Markup] = {}
+        self._entries: OrderedDict[tuple, str] = OrderedDict()
         self._entry_template = env.get_template("_entry.html")
 
     def entry_html(self, it, level: int) -> Markup:
-        """An entry's article, rendered once per heading level and reused on every page.
+        """An entry's article, rendered once and reused on every page and heading level.
 
-        Links inside it start with ``ROOT`` and are made relative per page afterwards.
+        Links inside it start with ``ROOT`` and are made relative per page afterwards; its
+        heading level is ``LEVEL`` until it is placed. The most recently used are kept.
         """
-        key = (id(it.e), tuple(id(v) for v in it.versions), level)
-        html = self._entries.get(key)
+        key = (id(it.e), tuple(id(v) for v in it.versions))
+        cache = self._entries
+        html = cache.get(key)
         if html is None:
-            html = Markup(self._entry_template.render(
-                it=it, level=level, ui=self.ui, tr=self.tr, ui_root=ROOT + self.prefix))
-            self._entries[key] = html
-        return html
+            html = self._entry_template.render(it=it, level=Markup(LEVEL), ui=self.ui, tr=self.tr,
+                                               ui_root=ROOT + self.prefix)
+            cache[key] = html
+            if len(cache) > CACHE_ENTRIES:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return Markup(html.replace(LEVEL, str(level)))
 
     def render(self, page: Page) -> str:
         depth = (self.prefix + page.path).count("/")

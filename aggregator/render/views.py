@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Mapping, Sequence
@@ -20,6 +21,7 @@ from ..i18n import Translator
 from ..models import Entry, FeedView, TopicDef
 from .plan import OTHER, Item
 
+CACHE_ENTRIES = 2048  # entry views kept per interface language (memory is bounded, not the site)
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 # Characters XML 1.0 forbids, and that have no business in a page either.
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -129,7 +131,8 @@ class Views:
                             for t in topics}
         self.topic_names[OTHER] = tr("other")
         self.languages = tuple(languages)
-        self._cache: dict[int, EntryView] = {}
+        # bounded: pages are rendered newest first, so an entry's pages come close together
+        self._cache: OrderedDict[int, EntryView] = OrderedDict()
 
     def topic_of(self, e: Entry) -> str:
         return e.topic if e.topic in self.topic_names else OTHER
@@ -137,6 +140,7 @@ class Views:
     def entry(self, e: Entry) -> EntryView:
         v = self._cache.get(id(e))
         if v is not None:
+            self._cache.move_to_end(id(e))
             return v
         tr = self.tr
         lang = lang_code(e.lang)
@@ -157,6 +161,8 @@ class Views:
             body=Markup(clean(body)), more=more, anchor=anchor,
             original_title=clean(e.original_title), legacy_encoding=clean(e.legacy_encoding))
         self._cache[id(e)] = v
+        if len(self._cache) > CACHE_ENTRIES:
+            self._cache.popitem(last=False)
         return v
 
     def item(self, it: Item) -> ItemView:
