@@ -121,6 +121,7 @@ def _native_vote(c: dict[str, int], text: str, words: dict[str, int] | None = No
     if words is None:
         words = {}
     words.update(run_counts(text, c))
+    # (in the order of ``c``: on a tie Tamil/Sinhala win over Latin, whatever the word order)
     weights = {script: n * (1 if script == "Latn" else NATIVE_WEIGHT) for script, n in words.items()}
     if not weights:
         script = max(c, key=c.get)
@@ -201,7 +202,7 @@ def detect(text: str, hint: str | None = None) -> Detection:
         return _und()
     hint_lang = normalize_tag(hint)
     legacy = None
-    if _HIGH.search(text) and not _INDIC.search(text):
+    if not text.isascii() and _HIGH.search(text) and not _INDIC.search(text):
         from .legacy import tscii_share, tscii_to_unicode
 
         if tscii_share(text) >= 0.5:
