@@ -1,0 +1,94 @@
+"""update() parses and stores feeds as they download, in this process or in worker processes."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+
+from aggregator import pipeline
+from aggregator.config import load_config
+from aggregator.models import Detection, Segment
+from aggregator.store import Store
+from test_pipeline_e2e import serve_all, make_config
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+COLUMNS = ("feed_id, guid, title, lang, segments, topic, summary_html, content_html, link_key, "
+           "content_hash")
+
+
+def _run(tmp_path, server, refused_url, workers):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = load_config(make_config(tmp_path, serve_all(server, refused_url)))
+    outcomes = []
+    with Store(config.storage.path) as store:
+        summary, changed = pipeline.update(config, store, now=NOW, workers=workers,
+                                           on_feed=outcomes.append)
+    db = sqlite3.connect(config.storage.path)
+    rows = sorted(db.execute(f"SELECT {COLUMNS} FROM entries"))
+    states = sorted(db.execute("SELECT feed_id, last_status, last_error IS NULL, failures, title, "
+                               "language FROM feeds"))
+    db.close()
+    return summary, changed, rows, states, outcomes
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_summary_counts_what_was_stored(tmp_path, server, refused_url, workers):
+    summary, changed, rows, states, outcomes = _run(tmp_path, server, refused_url, workers)
+    assert changed and rows
+    assert summary.new_entries == len(rows)
+    assert sum(o.new_entries for o in outcomes) == len(rows)
+    assert summary.feeds_ok == 4 and summary.feeds_failed == 2
+    assert {o.source.id for o in outcomes} == {s[0] for s in states}
+
+
+def test_worker_processes_store_what_this_process_stores(tmp_path, server, refused_url):
+    here = _run(tmp_path / "here", server, refused_url, 0)
+    pool = _run(tmp_path / "pool", server, refused_url, 2)
+    assert pool[2] == here[2]  # every entry, its languages, topic and HTML
+    assert pool[3] == here[3]  # every feed's state
+
+
+def test_second_run_is_all_not_modified_or_unchanged(tmp_path, server, refused_url):
+    config = load_config(make_config(tmp_path, serve_all(server, refused_url)))
+    with Store(config.storage.path) as store:
+        first, _ = pipeline.update(config, store, now=NOW, workers=2)
+        again, _ = pipeline.update(config, store, now=NOW, workers=2, force=True)
+    assert first.new_entries > 0 and again.new_entries == 0
+
+
+def test_an_article_two_feeds_carry_is_stored_once(tmp_path, server):
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+            b'<item><title>Same story</title><link>https://news.example/a?utm_source=x</link>'
+            b'<guid>%s</guid><description>Text of the story.</description></item>'
+            b'</channel></rss>')
+    feeds = [(f"Feed{i}", server.serve_bytes(f"/{i}.xml", body % f"g{i}".encode()))
+             for i in range(3)]
+    config = load_config(make_config(tmp_path, feeds))
+    with Store(config.storage.path) as store:
+        summary, _ = pipeline.update(config, store, now=NOW, workers=0)
+        assert summary.new_entries == 1 and store.entry_count() == 1
+
+
+def test_blocks_are_looked_at_only_when_they_can_differ():
+    one = Detection(lang="en", confidence=0.9, script="Latn")
+    mixed = Detection(lang="en", confidence=0.9, script="Latn", segments=(Segment(0, 3, "en"),
+                                                                          Segment(4, 9, "ta")))
+    tamil = "இலங்கை அணி வெற்றி. கிரிக்கெட் ரசிகர்கள் கொண்டாட்டம்."
+    assert not pipeline._may_mix(tamil, None, "ta", whole=False)  # the script decides
+    assert pipeline._may_mix(tamil, None, "en", whole=False)
+    assert pipeline._may_mix(tamil + " The fans celebrated.", None, "ta", whole=True)
+    english = "The fans celebrated the win late into the night."
+    assert not pipeline._may_mix(english, one, "en", whole=True)
+    assert pipeline._may_mix(english, one, "en", whole=False)  # detect saw only the start
+    assert pipeline._may_mix(english, mixed, "en", whole=True)
+    assert pipeline._may_mix(english, one, "ta", whole=True)
+    assert not pipeline._may_mix("2024 — 15:30", one, "en", whole=True)  # no letters
+
+
+def test_mixed_entry_still_marks_its_blocks(tmp_path, server, refused_url):
+    # the English-declared blog's trilingual post keeps lang on its Tamil and Sinhala paragraphs
+    _, _, rows, _, _ = _run(tmp_path, server, refused_url, 0)
+    html = " ".join(r[7] for r in rows if r[0] == "colombo-notes")
+    assert 'lang="ta"' in html and 'lang="si"' in html
