@@ -249,3 +249,104 @@ def test_cross_language_stories_with_embeddings(monkeypatch):
     got = assign_stories([en, ta, si, other], [])
     assert got[1] == got[2] == got[3]
     assert got[4] != got[1]
+
+
+# --- the classifier's features and model file -------------------------------------------------------
+
+def test_english_light_stemming():
+    from aggregator.topics.classifier import en_stem
+
+    assert en_stem("elections") == en_stem("election") == "election"
+    assert en_stem("prices") == "price" and en_stem("taxes") == "tax"
+    assert en_stem("companies") == "company"
+    assert en_stem("business") == en_stem("businesses") == "business"  # "ss" is not a plural
+    assert en_stem("bus") == "bus"  # too short to strip
+
+
+def test_features_english_and_tamil():
+    from aggregator.topics.classifier import features
+
+    f = features("The Elections", "voters voted")
+    assert "w:election" in f and "w:the" not in f  # stemmed, stop word dropped
+    assert f["w:election"] > f["w:voter"]  # title words count twice (1 + log 2 vs 1)
+    assert "b:voter vot" in f
+    t = features("தேர்தலில் வெற்றி", "")
+    assert "w:தேர்தலில்" in t and "p:தேர்த" in t  # whole word and its prefix
+    assert any(k.startswith("c:") for k in t)  # letter n-grams for Tamil/Sinhala
+    assert not any(k.startswith("c:") for k in f)  # ... not for English
+    assert features("", "") == {} and features("2024 1,000", "") == {}
+
+
+def _tiny_model(tmp_path, kind="linear"):
+    import gzip
+    import json
+
+    m = {"kind": kind, "version": 2, "languages": {"en": {
+        "classes": ["business", "sports"], "bias": [0.0, 0.0], "temperature": 1.0,
+        "features": {"w:cricket": [2.0, [[1, 3.0]]], "w:bank": [1.0, [[0, 2.0]]],
+                     "w:today": [1.5, []]}}}}
+    path = tmp_path / "m.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(m, f)
+    return path
+
+
+def test_linear_model_scores_tfidf_l2(tmp_path):
+    from aggregator.topics.classifier import load_models, proba
+
+    models = load_models(_tiny_model(tmp_path))
+    p = proba("cricket today", "", "en", models=models)
+    assert set(p) == {"business", "sports"} and abs(sum(p.values()) - 1) < 1e-9
+    # x = (2, 1.5) / 2.5 -> sports score 0.8 * 3 = 2.4, business 0: softmax
+    import math
+    assert abs(p["sports"] - 1 / (1 + math.exp(-2.4))) < 1e-9
+    # a feature without weights still counts in the norm: "today" dilutes "cricket"
+    alone = proba("cricket", "", "en", models=models)
+    assert alone["sports"] > p["sports"]
+    assert proba("unknown words", "", "en", models=models) == {}
+
+
+def test_old_model_format_is_refused(tmp_path):
+    from aggregator.topics.classifier import load_models
+
+    with pytest.raises(ValueError, match="retrain"):
+        load_models(_tiny_model(tmp_path, kind="naive-bayes"))
+
+
+def test_shipped_model_is_small_and_covers_three_languages():
+    from aggregator.topics.classifier import MODEL_PATH, load_models
+
+    assert MODEL_PATH.stat().st_size < 5_000_000
+    models = load_models()
+    assert set(models) == {"en", "ta", "si"}
+    for m in models.values():
+        assert set(m.classes) <= {t.id for t in load_default_topics()}
+        assert 0 < m.temperature < 10
+
+
+def _train_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "train_topics.py"
+    spec = importlib.util.spec_from_file_location("train_topics_under_test", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_training_never_uses_ag_news_or_held_out_rows():
+    train = _train_script()
+    ag = {"title": "Stocks rally", "text": "Wall Street rose.", "label": "business",
+          "source": "AG News test.csv via suuuch/TransformerClassification:data/ag_news_csv/test.csv"}
+    rows = [("en", ag)]
+    for i in range(40):
+        rows.append(("en", {"title": f"Cricket match {i}", "text": "The team won.", "label": "sports",
+                            "source": "rksk/sinhala-news-analysis:x"}))
+    held = [r for _l, r in rows[1:] if train.is_test(r)]
+    assert 0 < len(held) < 40  # the hash split keeps some rows out
+    docs = train.training_docs(rows, {}, {}, [])
+    labelled = [d for d in docs["en"] if d[3]]
+    assert len(labelled) == 40 - len(held)  # neither AG News nor the held-out rows
+    assert all(t == "sports" for t, *_ in labelled)
+    assert train.is_test(held[0]) == train.is_test(dict(held[0]))  # deterministic

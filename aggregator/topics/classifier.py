@@ -37,6 +37,7 @@ MAX_WORDS = 400  # of the body; the title is always used in full
 TITLE_WEIGHT = 2  # title words count twice: headlines say what an article is about
 PREFIXES = (4, 5, 6)
 NGRAMS = (3, 4)
+EN_BIGRAMS = True
 _WORD = regex.compile(r"\w+")
 _DIGITS = regex.compile(r"^\d[\d\W]*$")
 _SCRIPTS = {"ta": regex.compile(r"[\u0B80-\u0BFF]"), "si": regex.compile(r"[\u0D80-\u0DFF]"),
@@ -49,7 +50,7 @@ out about who what which when where why how all also more most some any other on
 two first last year years s t mr mrs ms do does did so if
 """.split())
 # Longest first; the stem keeps at least 3 letters.
-_EN_SUFFIXES = (("sses", "ss"), ("ies", "y"), ("ness", ""), ("edly", ""), ("ing", ""),
+_EN_SUFFIXES = (("sses", "ss"), ("ies", "y"), ("edly", ""), ("ing", ""),
                 ("ed", ""), ("es", ""), ("ly", ""), ("s", ""))
 _ES_KEEP = regex.compile(r"(?:sh|ch|x|z|ss)es$")
 
@@ -83,7 +84,7 @@ def features(title: str, text: str) -> dict[str, float]:
             if latin:
                 w = en_stem(w)
             tf["w:" + w] += weight
-            if prev is not None:
+            if prev is not None and (EN_BIGRAMS or not latin):
                 tf["b:" + prev + " " + w] += weight
             if not latin:
                 n = len(w)
