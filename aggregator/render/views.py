@@ -11,7 +11,8 @@ import re
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import cached_property
 from typing import Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ from ..i18n import Translator
 from ..models import Entry, FeedView, TopicDef
 from .plan import OTHER, Item
 
-CACHE_ENTRIES = 2048  # entry views kept per interface language (memory is bounded, not the site)
+CACHE_ENTRIES = 8192  # entry views kept per interface language (memory is bounded, not the site)
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 # Characters XML 1.0 forbids, and that have no business in a page either.
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -61,8 +62,6 @@ class EntryView:
     feed_name: str
     author: str
     iso: str
-    time_text: str
-    datetime_text: str
     topic_id: str
     topic_name: str
     lang_name: str
@@ -71,6 +70,18 @@ class EntryView:
     anchor: str
     original_title: str
     legacy_encoding: str
+    published: datetime
+    tr: Translator
+
+    # Formatted on first use: an entry shown only as another version of a story never shows
+    # its time, and date formatting was a fifth of rendering.
+    @cached_property
+    def time_text(self) -> str:
+        return self.tr.time(self.published)
+
+    @cached_property
+    def datetime_text(self) -> str:
+        return self.tr.datetime(self.published)
 
 
 @dataclass
@@ -155,8 +166,7 @@ class Views:
         v = EntryView(
             lang=lang, title=clean(e.title), title_html=title_markup(e, lang), link=link,
             feed_id=e.feed_id, feed_name=self.feed_names.get(e.feed_id, clean(e.feed_id)),
-            author=clean(e.author), iso=e.published.isoformat(),
-            time_text=tr.time(e.published), datetime_text=tr.datetime(e.published),
+            author=clean(e.author), iso=e.published.isoformat(), published=e.published, tr=tr,
             topic_id=topic, topic_name=self.topic_names[topic], lang_name=tr.language(lang),
             body=Markup(clean(body)), more=more, anchor=anchor,
             original_title=clean(e.original_title), legacy_encoding=clean(e.legacy_encoding))
