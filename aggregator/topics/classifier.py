@@ -11,7 +11,8 @@ Features (the same function is used to train and to predict):
   (``elections`` → ``election``, ``scored`` → ``scor``), stop words dropped, plus word bigrams;
 - Tamil and Sinhala: whole words, word bigrams, word prefixes of 4-6 letters (both languages are
   suffixing, so a prefix is a cheap stem: தேர்தலில் and தேர்தல் share "தேர்த") and the letter
-  3- and 4-grams of each word (they match the stem inside compounds and sandhi forms).
+  3- and 4-grams of each word of the title and the first 60 words of the body (they match the
+  stem inside compounds and sandhi forms).
 
 Title words count twice. Each count becomes ``1 + log(tf)``; the model multiplies it by the
 feature's IDF and L2-normalises the document, as scikit-learn's ``TfidfTransformer`` did at
@@ -37,7 +38,9 @@ MAX_WORDS = 400  # of the body; the title is always used in full
 TITLE_WEIGHT = 2  # title words count twice: headlines say what an article is about
 PREFIXES = (4, 5, 6)
 NGRAMS = (3, 4)
-EN_BIGRAMS = True
+# Letter n-grams help most on headlines; on a long article they multiply the cost (and the model
+# size) for no measured gain, so only the title and the first NGRAM_WORDS body words get them.
+NGRAM_WORDS = 60
 _WORD = regex.compile(r"\w+")
 _DIGITS = regex.compile(r"^\d[\d\W]*$")
 _SCRIPTS = {"ta": regex.compile(r"[\u0B80-\u0BFF]"), "si": regex.compile(r"[\u0D80-\u0DFF]"),
@@ -76,6 +79,7 @@ def features(title: str, text: str) -> dict[str, float]:
     head = _WORD.findall(normalize(title))
     for seq, weight in ((head, TITLE_WEIGHT), (body, 1)):
         prev = None
+        ngram_budget = NGRAM_WORDS
         for w in seq:
             if _DIGITS.match(w) or w in _EN_STOP:
                 prev = None
@@ -84,17 +88,19 @@ def features(title: str, text: str) -> dict[str, float]:
             if latin:
                 w = en_stem(w)
             tf["w:" + w] += weight
-            if prev is not None and (EN_BIGRAMS or not latin):
+            if prev is not None:
                 tf["b:" + prev + " " + w] += weight
             if not latin:
                 n = len(w)
                 for k in PREFIXES:
                     if n > k:
                         tf["p:" + w[:k]] += weight
-                padded = "<" + w + ">"
-                for k in NGRAMS:
-                    for i in range(len(padded) - k + 1):
-                        tf["c:" + padded[i:i + k]] += weight
+                if ngram_budget > 0:
+                    ngram_budget -= 1
+                    padded = "<" + w + ">"
+                    for k in NGRAMS:
+                        for i in range(len(padded) - k + 1):
+                            tf["c:" + padded[i:i + k]] += weight
             prev = w
     return {f: 1.0 + math.log(c) for f, c in tf.items()}
 
