@@ -350,3 +350,10 @@ def test_training_never_uses_ag_news_or_held_out_rows():
     assert len(labelled) == 40 - len(held)  # neither AG News nor the held-out rows
     assert all(t == "sports" for t, *_ in labelled)
     assert train.is_test(held[0]) == train.is_test(dict(held[0]))  # deterministic
+
+
+def test_why_tells_unknown_words_from_unknown_language():
+    a = assign_topic("qwzx vbnm", "", "en", topics=TOPICS)
+    assert (a.topic, a.why) == ("other", "classifier: no known words")
+    b = assign_topic("Привет всем", "", "ru", topics=TOPICS)  # no en/ta/si model reads Cyrillic
+    assert (b.topic, b.why) == ("other", "classifier: no model for this language")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..models import TopicAssignment, TopicDef
-from .classifier import classify, proba
+from .classifier import classify, model_language, proba
 from .keywords import categories_topic, match_keywords, normalize
 from .stories import StoryItem, assign_stories, story_key_features
 
@@ -97,7 +97,9 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
     p = classifier_probs()
     limit = DEFAULT_THRESHOLD if threshold is None else threshold
     if not p:
-        return TopicAssignment(OTHER, 0.0, "classifier: no model for this language")
+        if model_language(f"{title} {text[:500]}", lang) is None:
+            return TopicAssignment(OTHER, 0.0, "classifier: no model for this language")
+        return TopicAssignment(OTHER, 0.0, "classifier: no known words")
     tid = max(p, key=p.get)
     conf = p[tid]
     if tid not in known:
