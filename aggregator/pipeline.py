@@ -201,6 +201,8 @@ class _Workers:
             return
 
         def done(f) -> None:
+            if f.cancelled():  # the run is ending on an error: nothing waits for this feed
+                return
             try:
                 work = f.result()
             except BaseException as e:  # a worker died, or an unexpected error in one feed
