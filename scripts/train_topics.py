@@ -8,7 +8,7 @@ Reads the labelled rows in ``../shared/data/topics/*.jsonl`` (override the folde
 environment variable AGGREGATOR_SHARED_DATA, which points at the ``data`` folder), maps their
 labels onto the default taxonomy, keeps ~30 % of the rows out (a hash of the row's text decides,
 so the split is the same on every machine and duplicates fall on the same side; the benchmark
-scores exactly those rows), and fits a logistic regression per language (en, ta, si) over TF-IDF
+scores exactly those rows), drops repeated copies of a training row, and fits a logistic regression per language (en, ta, si) over TF-IDF
 features (``aggregator.topics.classifier.features``) on the rest, plus our own seed sentences,
 topic vocabulary and the default taxonomy's keywords (``aggregator/topics/data/seeds.yaml``,
 ``aggregator/topics/data/vocabulary.yaml``, ``aggregator/topics/default_topics.yaml``).
@@ -103,12 +103,19 @@ Doc = tuple  # (topic, features, weight, is_labelled_row)
 def training_docs(rows, seeds: dict, vocabulary: dict, taxonomy: list) -> dict[str, list[Doc]]:
     """Per language: (topic, features, weight, is a labelled row)."""
     docs: dict[str, list] = defaultdict(list)
+    seen: set[tuple[str, str, str, str]] = set()
     for lang, row in rows:
         if is_ag_news(row) or is_test(row):
             continue
         topic = LABELS.get(row["label"])
         if topic is None:
             continue
+        # The Newsfirst set1 and set2 share most articles: a copy is not a second example (and
+        # would leak across the cross-validation folds that fit the temperature).
+        key = (lang, row.get("title", ""), row.get("text", "")[:300], topic)
+        if key in seen:
+            continue
+        seen.add(key)
         docs[lang].append((topic, features(row.get("title", ""), row.get("text", "")), 1.0, True))
     for lang, by_topic in seeds.items():
         for topic, sentences in by_topic.items():

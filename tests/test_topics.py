@@ -350,6 +350,9 @@ def test_training_never_uses_ag_news_or_held_out_rows():
     assert len(labelled) == 40 - len(held)  # neither AG News nor the held-out rows
     assert all(t == "sports" for t, *_ in labelled)
     assert train.is_test(held[0]) == train.is_test(dict(held[0]))  # deterministic
+    kept = next(r for _l, r in rows[1:] if not train.is_test(r))
+    twice = train.training_docs(rows + [("en", dict(kept))], {}, {}, [])
+    assert len([d for d in twice["en"] if d[3]]) == len(labelled)  # a repeated copy is not a new example
 
 
 def test_why_tells_unknown_words_from_unknown_language():
