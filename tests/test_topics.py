@@ -360,3 +360,11 @@ def test_why_tells_unknown_words_from_unknown_language():
     assert (a.topic, a.why) == ("other", "classifier: no known words")
     b = assign_topic("Привет всем", "", "ru", topics=TOPICS)  # no en/ta/si model reads Cyrillic
     assert (b.topic, b.why) == ("other", "classifier: no model for this language")
+
+
+def test_generic_news_category_leaves_the_choice_to_the_classifier():
+    # Al Jazeera files every item under "News": that says nothing about the topic
+    a = assign_topic("France arrests nine over killing of far-right activist", "", "en", topics=TOPICS,
+                     categories=("News",))
+    assert not a.why.startswith("category") and a.topic != "local"
+    assert assign_topic("x", "", "und", topics=TOPICS, categories=("Sports News",)).topic == "sports"

@@ -68,7 +68,7 @@ def match_keywords(topic: TopicDef, text: str) -> list[str]:
 CATEGORY_SYNONYMS: Mapping[str, str] = {
     # local
     "local": "local", "local news": "local", "sri lanka": "local", "srilanka": "local",
-    "national": "local", "news": "local", "regional": "local", "provincial": "local",
+    "national": "local", "regional": "local", "provincial": "local",  # not plain "news": every feed uses it
     "உள்நாட்டு": "local", "உள்நாடு": "local", "இலங்கை": "local", "பிராந்திய": "local",
     "மாவட்ட": "local", "தமிழ்நாடு": "local", "தமிழகம்": "local",
     "දේශීය": "local", "ප්‍රාදේශීය": "local", "දේශීය පුවත්": "local",
