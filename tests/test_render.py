@@ -214,6 +214,17 @@ def test_full_content(tmp_path):
     assert "the whole article" in html and "Read more" not in html
 
 
+def test_read_more_only_where_there_is_more(tmp_path):
+    # headline-only feeds (the Tamil and Sinhala papers): the title links out, no empty "read more"
+    data = site_data(entries=(entry(1, title="Headline only", summary_html=""),
+                              entry(2, title="With a summary", summary_html="<p>Some text.</p>")))
+    out = tmp_path / "s"
+    build_site(data, site_config(out), now=NOW)
+    html = (out / "index.html").read_text()
+    assert html.count('class="more"') == 1
+    assert "https://news.example/1" in html and "https://news.example/2" in html
+
+
 def test_pagination_is_stable(tmp_path):
     out = tmp_path / "s"
     many = tuple(entry(100 + i, guid=f"p{i}", title=f"Paged {i}", topic="sports",

@@ -160,7 +160,8 @@ class Views:
             body, more = e.content_html, False
         else:
             body = e.summary_html
-            more = link is not None
+            # a headline-only entry links from its title; "read more" would promise more than there is
+            more = link is not None and bool(body)
         topic = self.topic_of(e)
         anchor = "e-" + _anchor(e.feed_id, e.guid)
         v = EntryView(
