@@ -40,17 +40,17 @@ def _is_indic(s: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _keyword_pattern(keyword: str) -> "regex.Pattern[str] | None":
+def _keyword_pattern(keyword: str) -> "tuple[str, regex.Pattern[str]] | None":
+    """(a word the text must contain for a match, the pattern) for ``keyword``."""
     parts = words(keyword)
     if not parts:
         return None
     if "/" in keyword or "." in keyword:  # "a/l", "u.s.": the punctuation is part of the word
-        body = r"\s+".join(regex.escape(p) for p in normalize(keyword).split())
-    else:
-        body = r"\s+".join(regex.escape(p) for p in parts)
+        parts = normalize(keyword).split()
+    body = r"\s+".join(regex.escape(p) for p in parts)
     if _is_indic(keyword):
-        return regex.compile(r"(?<!\w)" + body)  # prefix: inflected forms match
-    return regex.compile(r"(?<!\w)" + body + r"(?:s|es)?(?!\w)")
+        return parts[0], regex.compile(r"(?<!\w)" + body)  # prefix: inflected forms match
+    return parts[0], regex.compile(r"(?<!\w)" + body + r"(?:s|es)?(?!\w)")
 
 
 def match_keywords(topic: TopicDef, text: str) -> list[str]:
@@ -58,8 +58,12 @@ def match_keywords(topic: TopicDef, text: str) -> list[str]:
     found = []
     for lang_words in topic.keywords.values():
         for kw in lang_words:
-            pat = _keyword_pattern(kw)
-            if pat is not None and pat.search(text) and kw not in found:
+            compiled = _keyword_pattern(kw)
+            if compiled is None:
+                continue
+            needle, pat = compiled
+            # the substring test is a cheap necessary condition; the pattern checks word edges
+            if needle in text and kw not in found and pat.search(text):
                 found.append(kw)
     return found
 

