@@ -29,6 +29,8 @@ log = logging.getLogger("aggregator")
 _FUTURE_SLACK = timedelta(hours=26)
 # How far back stories are looked for when a new entry arrives.
 STORY_WINDOW = timedelta(days=3)
+# New entries grouped into stories at a time (bounds the memory of a large first run).
+STORY_SLICE = 2000
 
 
 def utcnow() -> datetime:
@@ -428,20 +430,38 @@ def _fallback_title(text: str) -> str:
 
 
 def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:
-    from .topics import StoryItem, assign_stories
+    from .topics.stories import StoryItem, assign_stories, term_counts
 
     # the window follows the new entries' own dates, so a backfill of old entries is grouped too
     oldest = store.oldest_published_since_id(min(new_ids)) or now
     rows = store.story_rows(min(oldest, now) - STORY_WINDOW - timedelta(days=30))
     wanted = set(new_ids)
-    new, recent = [], []
+    new: list[StoryItem] = []
+    recent: dict[int, StoryItem] = {}
     for rid, lang, link, published, features, story in rows:
         item = StoryItem(key=rid, lang=lang, link=link, published=published,
                          features=features or b"", story=story)
-        (new if rid in wanted else recent).append(item)
-    stories = assign_stories(new, recent)
-    if stories:
-        store.set_stories(stories)
+        if rid in wanted:
+            new.append(item)
+        else:
+            recent[rid] = item
+    del rows
+    # A first run over many feeds brings tens of thousands of entries: group them in time order,
+    # a slice at a time, as a series of ordinary runs would (each slice sees the stories of the
+    # ones before it), so the memory of grouping is that of one slice and its window.
+    # Words are weighed by their frequency over everything loaded, the same for every slice.
+    corpus = term_counts([*new, *recent.values()])
+    new.sort(key=lambda i: (i.published, i.key))
+    for start in range(0, len(new), STORY_SLICE):
+        part = new[start:start + STORY_SLICE]
+        stories = assign_stories(part, list(recent.values()), corpus=corpus)
+        if stories:
+            store.set_stories(stories)
+        for key, sid in stories.items():
+            if key in recent:
+                recent[key] = replace(recent[key], story=sid)
+        for item in part:
+            recent[item.key] = replace(item, story=stories.get(item.key))
 
 
 def site_data(config: Config, store: Store, now: datetime) -> SiteData:

@@ -164,3 +164,29 @@ def test_unwritable_output_exits_1(tmp_path, server):
     # the entries were stored before rendering failed
     db = sqlite3.connect(tmp_path / "store.sqlite3")
     assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 93
+
+
+def _story_groups(tmp_path: Path, monkeypatch, slice_size: int) -> set[frozenset]:
+    import shutil
+
+    from aggregator import pipeline
+
+    monkeypatch.setattr(pipeline, "STORY_SLICE", slice_size)
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    shutil.copytree(examples / "feeds", tmp_path / "feeds")
+    shutil.copy(examples / "offline.yaml", tmp_path / "offline.yaml")
+    assert main(["run", "--config", str(tmp_path / "offline.yaml"), "--no-render", "-q"]) == 0
+    db = sqlite3.connect(tmp_path / "offline.sqlite3")
+    groups: dict[str, set] = {}
+    for story, feed, guid in db.execute("SELECT story, feed_id, guid FROM entries"):
+        groups.setdefault(story, set()).add((feed, guid))
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_story_grouping_in_slices_matches_one_pass(tmp_path, monkeypatch):
+    # a large first run is grouped a slice at a time (bounded memory), like a series of runs
+    whole = _story_groups(tmp_path / "whole", monkeypatch, 100_000)
+    sliced = _story_groups(tmp_path / "sliced", monkeypatch, 250)
+    # the same events told by BBC and Al Jazeera, one article carried by Daily FT and Colombo Telegraph
+    assert sum(len(g) > 1 for g in whole) >= 4
+    assert sliced == whole

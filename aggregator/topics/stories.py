@@ -195,10 +195,33 @@ def _head(features: bytes) -> tuple[int, int]:
     return link_hash, text_hash
 
 
-def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem]) -> dict[int, str]:
+def term_counts(items: Sequence[StoryItem]) -> tuple[Counter[int], int]:
+    """Document frequencies of the items' terms, and how many items have terms.
+
+    Passed to :func:`assign_stories` as ``corpus`` when a large set is grouped a slice at a time,
+    so that every slice weighs words as one pass over the whole set would.
+    """
+    df: Counter[int] = Counter()
+    n = 0
+    for item in items:
+        f = item.features
+        if len(f) < _HEAD.size or f[:3] != MAGIC:
+            continue
+        count = _HEAD.unpack_from(f)[4]
+        hashes = array("I")
+        hashes.frombytes(f[_HEAD.size:_HEAD.size + 4 * count])
+        df.update(hashes)
+        n += 1
+    return df, n
+
+
+def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem], *,
+                   corpus: tuple[Counter[int], int] | None = None) -> dict[int, str]:
     """Story ids for the new items (and for recent ones that have none yet), by entry key.
 
     A new story's id is ``"s<key>"`` of its first entry, so ids are stable across runs.
+    ``corpus`` (from :func:`term_counts`) gives the document frequencies to weigh words by;
+    without it they are counted over the new items and the recent ones in their window.
     """
     if not new and not any(r.story is None for r in recent):
         return {}
@@ -231,11 +254,18 @@ def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem]) -> dic
         p = _parse(item.features)
         if p is not None:
             parsed[item.key] = p
-    df: Counter[int] = Counter()
-    for p in parsed.values():
-        df.update(p.tf.keys())
-    n_docs = len(parsed) + 1
-    idf = {t: math.log(n_docs / (c + 0.5)) + 1.0 for t, c in df.items()}
+    if corpus is not None:
+        df, n_docs = corpus[0], corpus[1] + 1
+    else:
+        df = Counter()
+        for p in parsed.values():
+            df.update(p.tf.keys())
+        n_docs = len(parsed) + 1
+    log_n = math.log(n_docs)
+
+    def idf(t: int) -> float:
+        c = df.get(t)
+        return log_n - math.log(c + 0.5) + 1.0 if c else 1.0
     common = max(20, n_docs // 20)  # terms in >5 % of entries do not find candidates
 
     vectors: dict[int, dict[int, float]] = {}
@@ -244,7 +274,7 @@ def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem]) -> dic
         v = vectors.get(key)
         if v is None:
             tf = parsed[key].tf
-            v = {t: (1 + math.log(c)) * idf.get(t, 1.0) for t, c in tf.items()}
+            v = {t: (1 + math.log(c)) * idf(t) for t, c in tf.items()}
             norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
             v = vectors[key] = {t: x / norm for t, x in v.items()}
         return v
