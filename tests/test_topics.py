@@ -368,3 +368,19 @@ def test_generic_news_category_leaves_the_choice_to_the_classifier():
                      categories=("News",))
     assert not a.why.startswith("category") and a.topic != "local"
     assert assign_topic("x", "", "und", topics=TOPICS, categories=("Sports News",)).topic == "sports"
+
+
+def test_world_means_outside_sri_lanka():
+    # the classifier learned "world" from Indian Tamil news; a story set in Mannar is home news
+    mannar = "மன்னார் மாவட்டத்தில் பாதிக்கப்பட்ட கால்நடைகளுக்கான விசேட நடமாடும் கால்நடை வைத்திய நடவடிக்கை"
+    plain = "பாதிக்கப்பட்ட கால்நடைகளுக்கான விசேட நடமாடும் கால்நடை வைத்திய நடவடிக்கை"
+    topics = load_default_topics()
+    a, b = (assign_topic(t, "", "ta", topics=topics, threshold=0.0) for t in (mannar, plain))
+    assert b.topic == "world"  # what the classifier says of it without the place name
+    assert a.topic == "local" and "மன்னார்" in a.why
+    paris = assign_topic("France arrests nine over killing of far-right activist in Paris", "", "en",
+                         topics=topics, threshold=0.0)
+    assert paris.topic == "world"
+    # a user who removed "local" keeps "world"
+    no_local = tuple(t for t in topics if t.id != "local")
+    assert assign_topic(mannar, "", "ta", topics=no_local, threshold=0.0).topic != "local"

@@ -22,7 +22,7 @@ from typing import Sequence
 
 from ..models import TopicAssignment, TopicDef
 from .classifier import classify, model_language, proba
-from .keywords import categories_topic, match_keywords, normalize
+from .keywords import categories_topic, match_keywords, normalize, sri_lankan_place
 from .stories import StoryItem, assign_stories, story_key_features
 
 __all__ = [
@@ -107,4 +107,9 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
         return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f}: {tid} not configured")
     if conf < limit:
         return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f} < {limit:.2f} ({tid})")
+    if tid == "world" and "local" in known:
+        # "world" means outside Sri Lanka: a story set in a Sri Lankan town is local news
+        place = sri_lankan_place(f"{norm_title} {norm_text[:300]}")
+        if place is not None:
+            return TopicAssignment("local", round(conf, 3), f"classifier {conf:.2f}: world, but set in {place}")
     return TopicAssignment(tid, round(conf, 3), f"classifier {conf:.2f}")

@@ -175,3 +175,32 @@ def categories_topic(categories: Iterable[str], topics: Sequence[TopicDef]) -> t
         if tid is not None:
             return tid, c
     return None
+
+
+# Sri Lankan districts and large towns (English, Tamil, Sinhala). The classifier learned "world"
+# from Indian Tamil news, where Sri Lanka is abroad; for our readers a story set in Mannar or
+# Kurunegala is home news. Names that are common words (Galle is காலி, "empty") are left out of
+# the Tamil list. Tamil and Sinhala names match as word prefixes, like the keywords.
+SRI_LANKA_PLACES: tuple[str, ...] = (
+    "colombo", "gampaha", "kalutara", "kandy", "matale", "nuwara eliya", "galle", "matara",
+    "hambantota", "jaffna", "kilinochchi", "mannar", "vavuniya", "mullaitivu", "batticaloa",
+    "ampara", "trincomalee", "kurunegala", "puttalam", "anuradhapura", "polonnaruwa", "badulla",
+    "monaragala", "moneragala", "ratnapura", "kegalle", "negombo", "tangalle", "chilaw", "hatton",
+    "கொழும்ப", "கம்பஹா", "களுத்துறை", "கண்டி", "மாத்தளை", "நுவரெலியா", "மாத்தறை", "அம்பாந்தோட்டை",
+    "யாழ்ப்பாண", "கிளிநொச்சி", "மன்னார்", "வவுனியா", "முல்லைத்தீவ", "மட்டக்களப்ப", "அம்பாறை",
+    "திருகோணமலை", "குருணாகல", "குருநாகல", "புத்தளம", "அநுராதபுர", "அனுராதபுர", "பொலன்னறுவை",
+    "பதுளை", "மொனராகலை", "இரத்தினபுரி", "கேகாலை", "நீர்கொழும்ப", "தங்காலை", "ஹட்டன்",
+    "කොළඹ", "ගම්පහ", "කළුතර", "මහනුවර", "මාතලේ", "නුවරඑළිය", "ගාල්ල", "මාතර", "හම්බන්තොට",
+    "යාපනය", "කිලිනොච්චි", "මන්නාරම", "වවුනියාව", "මුලතිව්", "මඩකලපුව", "අම්පාර", "ත්‍රිකුණාමලය",
+    "කුරුණෑගල", "පුත්තලම", "අනුරාධපුර", "පොළොන්නරුව", "බදුල්ල", "මොණරාගල", "රත්නපුර", "කෑගල්ල",
+    "මීගමුව", "හලාවත", "තංගල්ල", "හැටන්",
+)
+
+
+def sri_lankan_place(text: str) -> str | None:
+    """The first Sri Lankan district or town named in ``text`` (already normalised), if any."""
+    for name in SRI_LANKA_PLACES:
+        compiled = _keyword_pattern(name)
+        if compiled is not None and compiled[0] in text and compiled[1].search(text):
+            return name
+    return None
