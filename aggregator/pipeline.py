@@ -8,7 +8,6 @@ never the run's. The clock and the HTTP transport are injected.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import queue
 import threading
@@ -16,17 +15,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
-from . import fetch, parse, sanitize, schedule
+from . import fetch, parse, schedule
 from .config import Config
+from .enrich import content_hash, enrich
 from .errors import AggregatorError, ParseError, RenderError
-from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedEntry, ParsedFeed,
-                     RunSummary, SiteData)
+from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedFeed, RunSummary,
+                     SiteData)
 from .store import Store, link_key
 
 log = logging.getLogger("aggregator")
 
-# Entries dated further in the future than this are clamped to the time we saw them.
-_FUTURE_SLACK = timedelta(hours=26)
 # How far back stories are looked for when a new entry arrives.
 STORY_WINDOW = timedelta(days=3)
 # New entries grouped into stories at a time (bounds the memory of a large first run).
@@ -325,108 +323,6 @@ def _not_elsewhere(store: Store, source: FeedSource, items) -> list:
                                                   if e.guid not in known))
     return [(e, h, f) for e, h, f in items
             if e.guid in known or not e.link or link_key(e.link) not in elsewhere]
-
-
-def content_hash(pe: ParsedEntry) -> str:
-    h = hashlib.sha256()
-    for part in (pe.title, pe.link or "", pe.summary, pe.content, "\x1f".join(pe.categories)):
-        h.update(part.encode("utf-8", "replace"))
-        h.update(b"\x1e")
-    return h.hexdigest()[:32]
-
-
-def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEntry,
-           now: datetime) -> tuple[Entry, bytes | None]:
-    """Detect, classify and sanitise one entry (pure apart from the clock)."""
-    from . import language, topics
-
-    body = pe.content or pe.summary
-    text = sanitize.html_to_text(body)
-    hint = source.language or language.normalize_tag(pe.language or parsed.language or "")
-    title_det = language.detect(pe.title, hint=hint) if pe.title else None
-    det = language.detect(f"{pe.title}\n\n{text[:3000]}", hint=hint)
-    if det.lang == "und" and title_det is not None:
-        det = title_det
-    elif (title_det is not None and det.segments and title_det.lang != det.lang
-          and title_det.confidence >= 0.7 and title_det.lang in {s.lang for s in det.segments}):
-        # a mixed-language entry (English report, then Tamil and Sinhala commentary) is in the
-        # language of its headline; its segments keep their own languages
-        det = replace(det, lang=title_det.lang, script=title_det.script, romanized=title_det.romanized,
-                      confidence=min(det.confidence, title_det.confidence))
-    title = pe.title
-    original_title = None
-    if title_det is not None and title_det.legacy_encoding:
-        title, original_title = title_det.text, pe.title
-    if not title:
-        title = _fallback_title(text)
-    lang = det.lang
-
-    block_langs: dict[str, str | None] = {}  # the excerpt repeats the content's blocks
-
-    def lang_of(block: str) -> str | None:
-        found = block_langs.get(block, "")
-        if found == "":
-            d = language.detect(block)
-            found = block_langs[block] = d.lang if d.confidence >= 0.6 and d.lang != "und" else None
-        return found
-
-    full = sanitize.sanitize_html(body, pe.base) if body else ""
-    # Blocks are looked at one by one only when they may be in another language than the entry.
-    mixed = _may_mix(text, det, lang, whole=len(text) <= 3000)
-    content_html = (sanitize.annotate_blocks(full, lang_of, lang) if mixed else full) if full else ""
-    if pe.summary and pe.content:
-        summary_src = sanitize.sanitize_html(pe.summary, pe.base)
-        summary_mixed = _may_mix(sanitize.html_to_text(pe.summary), None, lang, whole=False)
-    else:  # the body is the summary: sanitised once
-        summary_src, summary_mixed = full, mixed
-    summary_html = (sanitize.excerpt_html(summary_src, config.site.excerpt_chars, sanitized=True)
-                    if summary_src else "")
-    if summary_html and summary_mixed:
-        summary_html = sanitize.annotate_blocks(summary_html, lang_of, lang)
-    topic = topics.assign_topic(title, text, lang, topics=config.topics, feed_topics=source.topics,
-                                categories=pe.categories)
-    published = pe.published or now
-    if published > now + _FUTURE_SLACK:
-        published = now
-    entry = Entry(feed_id=source.id, guid=pe.guid, title=title, link=pe.link,
-                  summary_html=summary_html, content_html=content_html, author=pe.author,
-                  published=published, lang=lang, lang_confidence=det.confidence,
-                  topic=topic.topic, topic_confidence=topic.confidence, topic_why=topic.why,
-                  categories=pe.categories, romanized=det.romanized,
-                  legacy_encoding=det.legacy_encoding, original_title=original_title,
-                  segments=det.segments)
-    features = topics.story_key_features(title, text, lang, pe.link)
-    return entry, features
-
-
-def _may_mix(text: str, det, lang: str, *, whole: bool) -> bool:
-    """Whether some block of ``text`` may be in another language than the entry's ``lang``.
-
-    Text written in one non-Latin script whose language is ``lang`` (a Tamil article in Tamil
-    letters) has every block in ``lang``: the script decides. Latin-only text counts as one
-    language when ``det`` looked at all of it (``whole``) and found no segments in another.
-    Everything else is looked at block by block.
-    """
-    from .language.script import SCRIPT_LANG, counts
-
-    scripts = counts(text)
-    if len(scripts) != 1:
-        return len(scripts) > 1
-    script = next(iter(scripts))
-    if script != "Latn":
-        return SCRIPT_LANG.get(script) != lang
-    return not (whole and det is not None and det.lang == lang and lang != "und"
-                and not det.segments)
-
-
-def _fallback_title(text: str) -> str:
-    words = text.split()
-    title = ""
-    for w in words:
-        if len(title) + len(w) > 70:
-            return title + "…"
-        title = f"{title} {w}".strip()
-    return title or "(untitled)"
 
 
 def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from aggregator import pipeline
+from aggregator import enrich, pipeline
 from aggregator.config import load_config
 from aggregator.models import Detection, Segment
 from aggregator.store import Store
@@ -76,15 +76,15 @@ def test_blocks_are_looked_at_only_when_they_can_differ():
     mixed = Detection(lang="en", confidence=0.9, script="Latn", segments=(Segment(0, 3, "en"),
                                                                           Segment(4, 9, "ta")))
     tamil = "இலங்கை அணி வெற்றி. கிரிக்கெட் ரசிகர்கள் கொண்டாட்டம்."
-    assert not pipeline._may_mix(tamil, None, "ta", whole=False)  # the script decides
-    assert pipeline._may_mix(tamil, None, "en", whole=False)
-    assert pipeline._may_mix(tamil + " The fans celebrated.", None, "ta", whole=True)
+    assert not enrich.may_mix(tamil, None, "ta", whole=False)  # the script decides
+    assert enrich.may_mix(tamil, None, "en", whole=False)
+    assert enrich.may_mix(tamil + " The fans celebrated.", None, "ta", whole=True)
     english = "The fans celebrated the win late into the night."
-    assert not pipeline._may_mix(english, one, "en", whole=True)
-    assert pipeline._may_mix(english, one, "en", whole=False)  # detect saw only the start
-    assert pipeline._may_mix(english, mixed, "en", whole=True)
-    assert pipeline._may_mix(english, one, "ta", whole=True)
-    assert not pipeline._may_mix("2024 — 15:30", one, "en", whole=True)  # no letters
+    assert not enrich.may_mix(english, one, "en", whole=True)
+    assert enrich.may_mix(english, one, "en", whole=False)  # detect saw only the start
+    assert enrich.may_mix(english, mixed, "en", whole=True)
+    assert enrich.may_mix(english, one, "ta", whole=True)
+    assert not enrich.may_mix("2024 — 15:30", one, "en", whole=True)  # no letters
 
 
 def test_mixed_entry_still_marks_its_blocks(tmp_path, server, refused_url):
