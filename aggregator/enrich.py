@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from . import sanitize
+from . import blocklang, sanitize
 from .config import Config
 from .models import Entry, FeedSource, ParsedEntry, ParsedFeed
 
@@ -64,7 +64,7 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
     full = sanitize.sanitize_html(body, pe.base) if body else ""
     # Blocks are looked at one by one only when they may be in another language than the entry.
     mixed = may_mix(text, det, lang, whole=len(text) <= 3000)
-    content_html = (sanitize.annotate_blocks(full, lang_of, lang) if mixed else full) if full else ""
+    content_html = (blocklang.annotate_blocks(full, lang_of, lang) if mixed else full) if full else ""
     if pe.summary and pe.content:
         summary_src = sanitize.sanitize_html(pe.summary, pe.base)
         summary_mixed = may_mix(sanitize.html_to_text(pe.summary), None, lang, whole=False)
@@ -73,7 +73,7 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
     summary_html = (sanitize.excerpt_html(summary_src, config.site.excerpt_chars, sanitized=True)
                     if summary_src else "")
     if summary_html and summary_mixed:
-        summary_html = sanitize.annotate_blocks(summary_html, lang_of, lang)
+        summary_html = blocklang.annotate_blocks(summary_html, lang_of, lang)
     topic = topics.assign_topic(title, text, lang, topics=config.topics, feed_topics=source.topics,
                                 categories=pe.categories)
     published = pe.published or now

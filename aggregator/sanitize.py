@@ -8,25 +8,23 @@ Pure functions over strings:
   ``rel="noopener noreferrer nofollow"``; relative URLs resolved against the entry's base.
 - ``html_to_text``: plain text for language detection, topics and search.
 - ``excerpt_html``: a sanitised excerpt cut at a word boundary, tags balanced.
-- ``annotate_blocks``: ``lang`` on the blocks of an entry written in another language.
 
-After nh3, the fragment holds only allowed, non-raw-text elements, so Python's ``html.parser``
-tokenises it the way a browser would; the post-passes below work on that token tree and
-serialise it back with every text and attribute re-escaped.
+After nh3 the post-passes below work on ``htmltree``'s tree and serialise it back with every
+text and attribute re-escaped. Language marks on blocks are ``blocklang``'s.
 """
 
 from __future__ import annotations
 
-import html as _html
 import re
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Callable, Iterator
+from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-__all__ = ["sanitize_html", "html_to_text", "excerpt_html", "annotate_blocks"]
+from .htmltree import VOID, Element, parse_fragment, to_html
+
+__all__ = ["sanitize_html", "html_to_text", "excerpt_html"]
 
 _BLOCK = {"p", "div", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
           "pre", "figure", "figcaption", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
@@ -37,7 +35,6 @@ _INLINE = {"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "del", "dfn", "
            "sup", "time", "u", "var", "wbr"}
 _MEDIA = {"img", "iframe", "video", "audio", "picture", "source", "track"}
 ALLOWED_TAGS = _BLOCK | _INLINE | _MEDIA | {"col", "colgroup"}
-VOID = {"br", "hr", "img", "wbr", "source", "track", "col"}
 
 # Removed together with everything inside them (the rest are unwrapped, their text kept).
 _DROP_WITH_CONTENT = {"script", "style", "noscript", "template", "object", "embed", "applet",
@@ -149,104 +146,11 @@ def _attribute_filter(base_url: str | None) -> Callable[[str, str, str], str | N
     return keep
 
 
-# --- a tiny tree over sanitised HTML ---------------------------------------------------------
-
-@dataclass
-class _El:
-    tag: str
-    attrs: list[tuple[str, str]] = field(default_factory=list)
-    children: list["_El | str"] = field(default_factory=list)
-
-    def get(self, name: str) -> str | None:
-        for k, v in self.attrs:
-            if k == name:
-                return v
-        return None
-
-    def set(self, name: str, value: str) -> None:
-        self.attrs = [(k, v) for k, v in self.attrs if k != name] + [(name, value)]
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = _El("#root")
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        el = _El(tag, [(k, v or "") for k, v in attrs])
-        self.stack[-1].children.append(el)
-        if tag not in VOID:
-            self.stack.append(el)
-
-    def handle_startendtag(self, tag, attrs):
-        self.stack[-1].children.append(_El(tag, [(k, v or "") for k, v in attrs]))
-
-    def handle_endtag(self, tag):
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                return
-
-    def handle_data(self, data):
-        kids = self.stack[-1].children
-        if kids and isinstance(kids[-1], str):
-            kids[-1] += data
-        else:
-            kids.append(data)
-
-
-def _parse(fragment: str) -> _El:
-    b = _TreeBuilder()
-    b.feed(fragment)
-    b.close()
-    return b.root
-
-
-def _serialize(nodes: list[_El | str], out: list[str]) -> None:
-    for n in nodes:
-        if isinstance(n, str):
-            out.append(_html.escape(n, quote=False))
-            continue
-        # nh3 adds attributes in hash order; a fixed order keeps pages byte-stable
-        attrs = "".join(f' {k}="{_html.escape(v, quote=True)}"'
-                        for k, v in sorted(n.attrs, key=_attr_order))
-        out.append(f"<{n.tag}{attrs}>")
-        if n.tag not in VOID:
-            _serialize(n.children, out)
-            out.append(f"</{n.tag}>")
-
-
-def _attr_order(kv: tuple[str, str]) -> tuple[int, str]:
-    return (0 if kv[0] in ("href", "src") else 1, kv[0])
-
-
-def _to_html(nodes: list[_El | str]) -> str:
-    out: list[str] = []
-    _serialize(nodes, out)
-    return "".join(out)
-
-
-def _text_of(node: _El | str) -> str:
-    if isinstance(node, str):
-        return node
-    if node.tag == "br":
-        return "\n"
-    return "".join(_text_of(c) for c in node.children)
-
-
-def _walk(nodes: list[_El | str]) -> Iterator[_El]:
-    for n in nodes:
-        if isinstance(n, _El):
-            yield n
-            yield from _walk(n.children)
-
-
-def _prune(el: _El) -> None:
+def _prune(el: Element) -> None:
     """Drop iframes that lost their src, media without a source; give images an alt."""
-    kept: list[_El | str] = []
+    kept: list[Element | str] = []
     for c in el.children:
-        if isinstance(c, _El):
+        if isinstance(c, Element):
             if c.tag == "iframe" and not c.get("src"):
                 continue
             if c.tag == "img" and not c.get("src"):
@@ -279,9 +183,9 @@ def sanitize_html(html: str, base_url: str | None) -> str:
         set_tag_attribute_values=_SET_ATTRS,
         url_schemes={"http", "https", "mailto"},
     )
-    root = _parse(cleaned)
+    root = parse_fragment(cleaned)
     _prune(root)
-    return _to_html(root.children).strip()
+    return to_html(root.children).strip()
 
 
 class _TextExtractor(HTMLParser):
@@ -340,11 +244,11 @@ def excerpt_html(html: str, chars: int, *, sanitized: bool = False) -> str:
     safe = (html.strip() if sanitized else sanitize_html(html, None)) if html else ""
     if not safe:
         return ""
-    root = _parse(safe)
+    root = parse_fragment(safe)
     state = {"left": max(1, chars), "media": 0, "cut": False}
 
-    def trim(el: _El) -> None:
-        kept: list[_El | str] = []
+    def trim(el: Element) -> None:
+        kept: list[Element | str] = []
         for c in el.children:
             if state["cut"]:
                 break
@@ -368,7 +272,7 @@ def excerpt_html(html: str, chars: int, *, sanitized: bool = False) -> str:
         el.children = kept
 
     trim(root)
-    return _to_html(root.children).strip()
+    return to_html(root.children).strip()
 
 
 def _cut_words(text: str, n: int) -> str:
@@ -377,120 +281,3 @@ def _cut_words(text: str, n: int) -> str:
     m = re.search(r"\s+\S*$", head)
     cut = head[: m.start()] if m and m.start() > 0 else text[:n]
     return cut.rstrip(" \t\n,;:–—-")
-
-
-_CONTAINERS = {"div", "section", "article", "blockquote", "aside", "header", "footer",
-               "figure", "details", "ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "tr"}
-_LEAVES = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "td", "th",
-           "figcaption", "caption", "summary", "address"}
-_HAS_LETTER = re.compile(r"[^\W\d_]")
-
-
-def annotate_blocks(html: str, lang_of: Callable[[str], str | None], entry_lang: str) -> str:
-    """``lang`` on each block of ``html`` whose language differs from ``entry_lang``.
-
-    ``html`` must already be sanitised. Blocks are p, h1-h6, li, pre... (containers such as
-    div or blockquote are looked into when they hold blocks, else treated as one block) and
-    runs of top-level text separated by ``<br><br>`` (those are wrapped in ``<p>``).
-    ``lang_of(text)`` returns a language code or None when unsure. Blocks that already carry
-    ``lang`` are left alone.
-    """
-    if not html or not html.strip():
-        return html or ""
-    root = _parse(html)
-    changed = _annotate_children(root, lang_of, entry_lang, top=True)
-    return _to_html(root.children) if changed else html
-
-
-def _detect(text: str, lang_of: Callable[[str], str | None], entry_lang: str) -> str | None:
-    text = _WS.sub(" ", text).strip()
-    if not _HAS_LETTER.search(text):
-        return None
-    lang = lang_of(text)
-    return lang if lang and lang != entry_lang else None
-
-
-def _annotate_children(el: _El, lang_of, entry_lang: str, top: bool) -> bool:
-    """Annotate the block children of ``el``; inline runs become ``<p>`` only at the top."""
-    changed = False
-    new: list[_El | str] = []
-    run: list[_El | str] = []
-
-    def flush() -> None:
-        nonlocal changed
-        # trailing/leading <br>s stay outside the paragraph
-        lead: list[_El | str] = []
-        trail: list[_El | str] = []
-        body = list(run)
-        while body and (_is_br(body[0]) or _is_blank(body[0])):
-            lead.append(body.pop(0))
-        while body and (_is_br(body[-1]) or _is_blank(body[-1])):
-            trail.insert(0, body.pop())
-        lang = _detect("".join(_text_of(n) for n in body), lang_of, entry_lang) if body else None
-        if lang and top:
-            new.extend(lead)
-            new.append(_El("p", [("lang", lang)], body))
-            new.extend(trail)
-            changed = True
-        else:
-            new.extend(run)
-        run.clear()
-
-    kids = el.children
-    i = 0
-    while i < len(kids):
-        c = kids[i]
-        if isinstance(c, _El) and (c.tag in _CONTAINERS or c.tag in _LEAVES or c.tag == "hr"):
-            flush()
-            if c.get("lang") is None and c.tag != "hr":
-                changed |= _annotate_block(c, lang_of, entry_lang)
-            new.append(c)
-        elif _is_br(c) and _next_is_br(kids, i):
-            run.append(c)
-            j = i + 1
-            while j < len(kids) and not _is_br(kids[j]):
-                run.append(kids[j])  # whitespace between the two <br>
-                j += 1
-            run.append(kids[j])
-            flush()
-            i = j
-        else:
-            run.append(c)
-        i += 1
-    flush()
-    el.children = new
-    return changed
-
-
-def _annotate_block(el: _El, lang_of, entry_lang: str) -> bool:
-    holds_blocks = any(isinstance(c, _El) and (c.tag in _CONTAINERS or c.tag in _LEAVES)
-                       for c in el.children)
-    if el.tag in _CONTAINERS and holds_blocks:
-        if el.tag in ("ul", "ol", "dl"):
-            # a list in one other language gets one mark; a mixed list, one per item
-            langs = {_detect(_text_of(c), lang_of, entry_lang) for c in el.children
-                     if isinstance(c, _El) and _HAS_LETTER.search(_text_of(c))}
-            if len(langs) == 1 and None not in langs:
-                el.set("lang", langs.pop())
-                return True
-        return _annotate_children(el, lang_of, entry_lang, top=False)
-    lang = _detect(_text_of(el), lang_of, entry_lang)
-    if lang:
-        el.set("lang", lang)
-        return True
-    return False
-
-
-def _is_br(n: _El | str) -> bool:
-    return isinstance(n, _El) and n.tag == "br"
-
-
-def _is_blank(n: _El | str) -> bool:
-    return isinstance(n, str) and not n.strip()
-
-
-def _next_is_br(kids: list[_El | str], i: int) -> bool:
-    j = i + 1
-    while j < len(kids) and _is_blank(kids[j]):
-        j += 1
-    return j < len(kids) and _is_br(kids[j])
