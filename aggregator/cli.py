@@ -250,7 +250,8 @@ def _unwell_feeds(config, store, feed_ids, summary) -> dict[str, int]:
         if (feed_ids is None or f.id in feed_ids) and f.id not in fetched_and_failed:
             word = schedule.health(states.get(f.id), now)
             if word in ("backing-off", "gone"):
-                words[word.replace("-", " ")] = words.get(word.replace("-", " "), 0) + 1
+                label = word.replace("-", " ")
+                words[label] = words.get(label, 0) + 1
     return words
 
 
