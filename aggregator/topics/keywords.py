@@ -53,17 +53,22 @@ def _keyword_pattern(keyword: str) -> "tuple[str, regex.Pattern[str]] | None":
     return parts[0], regex.compile(r"(?<!\w)" + body + r"(?:s|es)?(?!\w)")
 
 
+def keyword_in(keyword: str, text: str) -> bool:
+    """Whether ``keyword`` occurs in ``text`` (already normalised), by the rules above."""
+    compiled = _keyword_pattern(keyword)
+    if compiled is None:
+        return False
+    needle, pat = compiled
+    # the substring test is a cheap necessary condition; the pattern checks word edges
+    return needle in text and pat.search(text) is not None
+
+
 def match_keywords(topic: TopicDef, text: str) -> list[str]:
     """The topic's keywords (any language) found in ``text`` (already normalised), in order."""
     found = []
     for lang_words in topic.keywords.values():
         for kw in lang_words:
-            compiled = _keyword_pattern(kw)
-            if compiled is None:
-                continue
-            needle, pat = compiled
-            # the substring test is a cheap necessary condition; the pattern checks word edges
-            if needle in text and kw not in found and pat.search(text):
+            if kw not in found and keyword_in(kw, text):
                 found.append(kw)
     return found
 
@@ -199,8 +204,4 @@ SRI_LANKA_PLACES: tuple[str, ...] = (
 
 def sri_lankan_place(text: str) -> str | None:
     """The first Sri Lankan district or town named in ``text`` (already normalised), if any."""
-    for name in SRI_LANKA_PLACES:
-        compiled = _keyword_pattern(name)
-        if compiled is not None and compiled[0] in text and compiled[1].search(text):
-            return name
-    return None
+    return next((name for name in SRI_LANKA_PLACES if keyword_in(name, text)), None)
