@@ -65,3 +65,22 @@ def test_author_names_not_addresses():
     rss = (b'<rss version="2.0"><channel><title>t</title><item><title>a</title><link>https://x.org/a</link>'
            b'<author>someone@example.org</author></item></channel></rss>')
     assert parse_feed(rss, {}, None).entries[0].author == "someone@example.org"
+
+
+def test_relative_urls_resolved_against_the_entry_base():
+    # feedparser's own URL pass is off; the sanitiser resolves against ParsedEntry.base
+    from aggregator.sanitize import sanitize_html
+
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example/"><title>t</title>'
+            b'<entry xml:base="https://blog.example/2026/11/"><id>1</id><title>a</title>'
+            b'<content type="html">&lt;p&gt;&lt;a href="post.html"&gt;x&lt;/a&gt;'
+            b'&lt;img src="/img/a.png"&gt;&lt;/p&gt;</content></entry></feed>')
+    e = parse_feed(atom, {}, "https://feeds.example/atom.xml").entries[0]
+    html = sanitize_html(e.content, e.base)
+    assert 'href="https://blog.example/2026/11/post.html"' in html
+    assert 'src="https://blog.example/img/a.png"' in html
+    rss = (b'<rss version="2.0"><channel><title>t</title><link>https://news.example/</link><item>'
+           b'<title>a</title><description>&lt;a href="../b/c.html"&gt;c&lt;/a&gt;</description>'
+           b'</item></channel></rss>')
+    e = parse_feed(rss, {}, "https://news.example/feeds/rss.xml").entries[0]
+    assert 'href="https://news.example/b/c.html"' in sanitize_html(e.summary, e.base)
