@@ -13,7 +13,7 @@ features (``aggregator.topics.classifier.features``) on the rest, plus our own s
 topic vocabulary and the default taxonomy's keywords (``aggregator/topics/data/seeds.yaml``,
 ``aggregator/topics/data/vocabulary.yaml``, ``aggregator/topics/default_topics.yaml``).
 Classes are balanced by sample weights. A softmax temperature per language is fitted by 5-fold
-cross-validation on the training rows. Only the weights are exported (compact gzipped JSON).
+cross-validation on the training rows. Only the weights are exported (gzipped JSON, weights packed as integers).
 
 AG News rows (source mentions ag_news / TransformerClassification) are NEVER used here: they are
 for evaluation only (research licence, and a check that the model generalises).
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aggregator.topics.classifier import MODEL_PATH, LinearModel, features  # noqa: E402
+from aggregator.topics.classifier import MODEL_PATH, LinearModel, features, pack_model  # noqa: E402
 
 SEEDS = ROOT / "aggregator" / "topics" / "data" / "seeds.yaml"
 VOCABULARY = ROOT / "aggregator" / "topics" / "data" / "vocabulary.yaml"
@@ -167,16 +167,16 @@ def fit(docs: list[Doc]):
 
 
 def export(dv, tfidf, lr) -> dict:
-    """The fitted model as plain JSON data for ``aggregator.topics.classifier.LinearModel``."""
+    """The fitted model in the shipped form (``aggregator.topics.classifier.pack_model``):
+    weights and IDFs rounded to four decimals, weights under WEIGHT_CUT dropped."""
     classes = [str(c) for c in lr.classes_]
     coef = lr.coef_  # (classes, features)
-    out = {}
+    feats = {}
     for j, name in enumerate(dv.feature_names_):
-        ws = [[i, round(float(coef[i, j]), 4)] for i in range(len(classes))
+        ws = [(i, round(float(coef[i, j]), 4)) for i in range(len(classes))
               if abs(coef[i, j]) >= WEIGHT_CUT]
-        out[name] = [round(float(tfidf.idf_[j]), 4), ws]
-    return {"classes": classes, "bias": [round(float(b), 5) for b in lr.intercept_],
-            "temperature": 1.0, "features": dict(sorted(out.items()))}
+        feats[name] = (round(float(tfidf.idf_[j]), 4), ws)
+    return pack_model(classes, [round(float(b), 5) for b in lr.intercept_], 1.0, feats)
 
 
 def fit_temperature(docs: list[Doc]) -> float:
@@ -225,14 +225,14 @@ def main() -> int:
     taxonomy = yaml.load(TAXONOMY.read_text(encoding="utf-8"))
     rows = load_rows(folder)
     docs = training_docs(rows, seeds, vocabulary, taxonomy)
-    out = {"version": 2, "kind": "linear", "languages": {}}
+    out = {"version": 3, "kind": "linear", "languages": {}}
     for lang in sorted(docs):
         model = export(*fit(docs[lang]))
         model["temperature"] = fit_temperature(docs[lang])
         out["languages"][lang] = model
         n_real = sum(1 for d in docs[lang] if d[3])
         print(f"{lang}: {n_real} labelled rows + {len(docs[lang]) - n_real} seeds/vocabulary/keywords, "
-              f"{len(model['classes'])} classes, {len(model['features'])} features, "
+              f"{len(model['classes'])} classes, {model['features'].count(chr(10)) + 1} features, "
               f"T={model['temperature']}", flush=True)
     MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(out, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")

@@ -277,14 +277,15 @@ def test_features_english_and_tamil():
     assert features("", "") == {} and features("2024 1,000", "") == {}
 
 
-def _tiny_model(tmp_path, kind="linear"):
+def _tiny_model(tmp_path, kind="linear", version=3):
     import gzip
     import json
 
-    m = {"kind": kind, "version": 2, "languages": {"en": {
-        "classes": ["business", "sports"], "bias": [0.0, 0.0], "temperature": 1.0,
-        "features": {"w:cricket": [2.0, [[1, 3.0]]], "w:bank": [1.0, [[0, 2.0]]],
-                     "w:today": [1.5, []]}}}}
+    from aggregator.topics.classifier import pack_model
+
+    en = pack_model(["business", "sports"], [0.0, 0.0], 1.0,
+                    {"w:cricket": (2.0, [(1, 3.0)]), "w:bank": (1.0, [(0, 2.0)]), "w:today": (1.5, [])})
+    m = {"kind": kind, "version": version, "languages": {"en": en}}
     path = tmp_path / "m.json.gz"
     with gzip.open(path, "wt", encoding="utf-8") as f:
         json.dump(m, f)
@@ -311,6 +312,8 @@ def test_old_model_format_is_refused(tmp_path):
 
     with pytest.raises(ValueError, match="retrain"):
         load_models(_tiny_model(tmp_path, kind="naive-bayes"))
+    with pytest.raises(ValueError, match="retrain"):  # weights as JSON lists, before they were packed
+        load_models(_tiny_model(tmp_path, version=2))
 
 
 def test_shipped_model_is_small_and_covers_three_languages():
