@@ -21,6 +21,7 @@ Nothing heavy is imported here: the model and langdetect load on first need.
 
 from __future__ import annotations
 
+import os
 import re
 
 from aggregator.models import Detection, Segment
@@ -42,13 +43,38 @@ def _und(text: str = "") -> Detection:
     return Detection(lang="und", confidence=0.0, script="Zyyy", text=text)
 
 
+# langdetect names the Latin-script languages other than English: only their profiles are
+# loaded. All 55 took ~70 MB in every process that met such a text (the CJK profiles alone are
+# most of it), and a language written in another script cannot win on Latin-script text.
+LATIN_PROFILES = ("af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id",
+                  "it", "lt", "lv", "nl", "no", "pl", "pt", "ro", "sk", "sl", "so", "sq", "sv", "sw",
+                  "tl", "tr", "vi")
+_FACTORY = None
+
+
+def _langdetect_factory():
+    global _FACTORY
+    if _FACTORY is None:
+        from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+        factory = DetectorFactory()
+        factory.seed = 0  # the same answer every run
+        profiles = []
+        for name in LATIN_PROFILES:
+            with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as f:
+                profiles.append(f.read())
+        factory.load_json_profile(profiles)
+        _FACTORY = factory
+    return _FACTORY
+
+
 def _langdetect_name(text: str) -> tuple[str, float]:
     """Name a Latin-script language that is not en/ta/si with langdetect (imported lazily)."""
+    factory = _langdetect_factory()  # a broken install fails loudly, not as "und"
     try:
-        from langdetect import DetectorFactory, detect_langs
-
-        DetectorFactory.seed = 0
-        best = detect_langs(text)[0]
+        detector = factory.create()
+        detector.append(text)
+        best = detector.get_probabilities()[0]
         lang = best.lang.split("-")[0]
         return lang, float(best.prob)
     except Exception:  # langdetect raises on featureless text
