@@ -120,6 +120,10 @@ class Translator:
         self.ui = ui
         self.tz = tz
         self.locale = Locale.parse(ui)
+        # Formatted dates and times, by local day and by local minute of the day: what the
+        # formats show depends on nothing else, and a big site formats a few hundred thousand.
+        self._dates: dict[tuple[date, str], str] = {}
+        self._times: dict[tuple[int, int], str] = {}
 
     def __call__(self, key: str, **kw: object) -> str:
         text = STRINGS[key].get(self.ui) or STRINGS[key]["en"]
@@ -132,21 +136,33 @@ class Translator:
         return format_decimal(n, locale=self.locale)
 
     def local(self, dt: datetime) -> datetime:
+        if dt.tzinfo is None:  # stored times are UTC; Babel reads a naive time as UTC too
+            dt = dt.replace(tzinfo=timezone.utc)
         return dt.astimezone(self.tz)
 
     def date(self, d: date | datetime, fmt: str = "full") -> str:
         if isinstance(d, datetime):
             d = self.local(d).date()
-        text = format_date(d, fmt, locale=self.locale)
-        return _si_months(text) if self.ui == "si" else text
+        text = self._dates.get((d, fmt))
+        if text is None:
+            text = format_date(d, fmt, locale=self.locale)
+            if self.ui == "si":
+                text = _si_months(text)
+            self._dates[(d, fmt)] = text
+        return text
 
     def month(self, d: date) -> str:
         text = format_date(d, "LLLL y", locale=self.locale)
         return _si_months(text) if self.ui == "si" else text
 
     def time(self, dt: datetime) -> str:
-        return format_time(dt, _TIME_PATTERN.get(self.ui, "short"), tzinfo=self.tz,
-                           locale=self.locale)
+        local = self.local(dt)
+        key = (local.hour, local.minute)
+        text = self._times.get(key)
+        if text is None:
+            text = self._times[key] = format_time(dt, _TIME_PATTERN.get(self.ui, "short"),
+                                                  tzinfo=self.tz, locale=self.locale)
+        return text
 
     def datetime(self, dt: datetime) -> str:
         sep = ", " if self.ui == "en" else " "

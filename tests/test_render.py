@@ -388,3 +388,28 @@ build_site(synthetic(int(sys.argv[1]), 30, 30), site_config(__import__('pathlib'
     assert after == before
     build_site(site_data(), site_config(out), now=NOW)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_cached_date_and_time_strings_match_babel():
+    # Translator caches by local day and local minute: the strings must be Babel's own
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time
+
+    from aggregator import i18n
+
+    tz = ZoneInfo("Asia/Colombo")
+    for ui in ("en", "ta", "si"):
+        tr = i18n.Translator(ui, tz)
+        pattern = "B h:mm" if ui == "ta" else "short"
+        t = datetime(2026, 3, 1, 0, 3, 17, tzinfo=timezone.utc)
+        for _ in range(700):  # every 53 minutes over about 26 days, twice each
+            for _twice in range(2):
+                want_time = format_time(t, pattern, tzinfo=tz, locale=ui)
+                want_day = format_date(t.astimezone(tz).date(), "medium", locale=ui)
+                if ui == "si":
+                    want_day = i18n._si_months(want_day)
+                assert tr.time(t) == want_time
+                assert tr.date(t, "medium") == want_day
+            t += timedelta(minutes=53, seconds=11)

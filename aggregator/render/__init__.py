@@ -45,6 +45,7 @@ ROOT = "\x00root\x00/"
 # Stands for an entry's heading level in cached entry HTML (one rendering serves every level).
 LEVEL = "\x00level\x00"
 CACHE_ENTRIES = 2048  # rendered entries kept per interface language
+CACHE_VERSIONS = 16384  # rendered version lines (a few hundred bytes each) kept per interface language
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,8 @@ class _Context:
         self.topic_names = self.views.topic_names
         self._entries: OrderedDict[tuple, str] = OrderedDict()
         self._entry_template = env.get_template("_entry.html")
+        self._versions: OrderedDict[int, Markup] = OrderedDict()
+        self._version_template = env.get_template("_version.html")
 
     def entry_html(self, it, level: int) -> Markup:
         """An entry's article, rendered once and reused on every page and heading level.
@@ -242,13 +245,31 @@ class _Context:
         html = cache.get(key)
         if html is None:
             html = self._entry_template.render(it=it, level=Markup(LEVEL), ui=self.ui, tr=self.tr,
-                                               ui_root=ROOT + self.prefix)
+                                               ui_root=ROOT + self.prefix,
+                                               version_html=self.version_html)
             cache[key] = html
             if len(cache) > CACHE_ENTRIES:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
         return Markup(html.replace(LEVEL, str(level)))
+
+    def version_html(self, entry) -> Markup:
+        """One line of a story's list of versions (an ``Entry``), rendered once and reused.
+
+        A story lists up to ``plan.MAX_VERSIONS`` versions on each of its pages; building a
+        view and escaping every field of each, on every page, was most of a big site's render.
+        """
+        cache = self._versions
+        html = cache.get(id(entry))
+        if html is None:
+            html = cache[id(entry)] = Markup(self._version_template.render(
+                v=self.views.entry(entry), ui_root=ROOT + self.prefix))
+            if len(cache) > CACHE_VERSIONS:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(id(entry))
+        return html
 
     def render(self, page: Page) -> str:
         depth = (self.prefix + page.path).count("/")

@@ -87,7 +87,7 @@ class EntryView:
 @dataclass
 class ItemView:
     e: EntryView
-    versions: list[EntryView] = field(default_factory=list)
+    versions: Sequence[Entry] = ()  # the story's other versions, each shown as one line
 
 
 @dataclass
@@ -177,7 +177,7 @@ class Views:
         return v
 
     def item(self, it: Item) -> ItemView:
-        return ItemView(self.entry(it.entry), [self.entry(v) for v in it.versions])
+        return ItemView(self.entry(it.entry), it.versions)
 
     def language_order(self, code: str) -> tuple[int, str]:
         return (self.languages.index(code) if code in self.languages else len(self.languages),
