@@ -92,3 +92,13 @@ def test_mixed_entry_still_marks_its_blocks(tmp_path, server, refused_url):
     _, _, rows, _, _ = _run(tmp_path, server, refused_url, 0)
     html = " ".join(r[7] for r in rows if r[0] == "colombo-notes")
     assert 'lang="ta"' in html and 'lang="si"' in html
+
+
+def test_default_workers_grow_with_feeds_and_cores():
+    from aggregator.pipeline import POOL_MIN_FEEDS, POOL_TWO_FEEDS, default_workers
+
+    assert default_workers(POOL_MIN_FEEDS - 1, cpus=8) == 0  # a small config parses in-process
+    assert default_workers(POOL_MIN_FEEDS, cpus=8) == 1
+    assert default_workers(POOL_TWO_FEEDS, cpus=1) == 1  # one core: a second worker only competes
+    assert default_workers(POOL_TWO_FEEDS, cpus=2) == 2
+    assert default_workers(5000, cpus=64) == 2  # each worker holds its own models: capped
