@@ -304,3 +304,27 @@ def test_tokens_split_at_runs_of_sentence_punctuation():
     assert tokens("Fight..semme super!!Mass\u2026 ok, U.S. 2025") == [
         "fight", "semme", "super", "mass", "ok,", "u.s.", "0000"]
     assert len(tokens("word.. " * 100)) == MAX_TOKENS
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Le gouvernement a annoncé une nouvelle réforme des retraites hier soir à Paris.", "fr"),
+    ("Sri Lanka: la crise économique pousse des milliers de familles vers la pauvreté.", "fr"),
+    ("Die Regierung hat gestern eine neue Reform angekündigt, sagte der Minister.", "de"),
+    ("El gobierno anunció ayer una nueva reforma de las pensiones en Madrid.", "es"),
+    ("Il presidente del consiglio ha incontrato i sindacati questa mattina a Roma.", "it"),
+    ("Regeringen presenterade i går en ny budget för nästa år.", "sv"),
+    ("Hükümet dün yeni bir ekonomik paket açıkladı.", "tr"),  # read as romanized Sinhala before
+    ("Rząd przedstawił wczoraj nowy projekt ustawy o podatkach.", "pl"),
+])
+def test_other_latin_languages_are_named_not_taken_for_english(text, lang):
+    assert detect(text).lang == lang
+
+
+@pytest.mark.parametrize("text", [
+    "Double Cab debacle – Soviet-style standardisation",
+    "Fania Fénelon, 74; Memoirs Described Auschwitz Singing",
+    "Dhananjaya de Silva leads Sri Lanka fightback against Pakistan in Galle Test",
+    "Cabinet approves La Liga broadcast deal despite Opposition protest over costs",
+])
+def test_english_headlines_without_function_words_stay_english(text):
+    assert detect(text).lang == "en"

@@ -127,6 +127,10 @@ def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
             if p_hint >= 0.15 or letters <= 1:
                 return Detection(lang=hint, confidence=round(max(p_hint, 0.3), 3), script="Latn",
                                  romanized=hint in ("ta", "si"), text=text)
+    if cls in ("en", "ta", "si", "hi", "ml") and _maybe_other(text, cls):
+        name, p = _langdetect_name(text)
+        if name not in ("en", "und", cls) and p >= OTHER_MIN_PROB:
+            return Detection(lang=name, confidence=round(p * 0.95, 3), script="Latn", text=text)
     if cls == "xx":
         name, p = _langdetect_name(text)
         if name in ("en", "ta", "si", "und"):
@@ -137,6 +141,49 @@ def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
                              romanized=cls in ("ta", "si"), text=text)
         return Detection(lang=name, confidence=round(min(conf, p), 3), script="Latn", text=text)
     return Detection(lang=cls, confidence=round(conf, 3), script="Latn", romanized=cls in ("ta", "si"), text=text)
+
+
+# Our n-gram model knows English, romanized Tamil/Sinhala/Hindi/Malayalam and only a little of
+# the other Latin-script languages: French or Spanish prose reads to it as English, Turkish or
+# Polish as romanized Sinhala. A text of OTHER_MIN_WORDS words or more that shows it is named by
+# langdetect instead, when langdetect is sure: "English" with almost none of the English function
+# words and with function words of other languages or accented letters in several words;
+# "romanized" text with accented letters in several words (romanized Tamil and Sinhala are typed
+# in ASCII). The cheap checks come first, so English headlines rarely reach langdetect.
+OTHER_MIN_WORDS = 7
+OTHER_MIN_PROB = 0.95
+_EN_FUNCTION = frozenset("""
+an the of to in on at for by with from and or but is are was were be been has have had it its this
+that these those as not no you he she we they his her their our my your me him them us will would
+can could should do does did so if than then there what which who when where why how all about
+after into over up out just more also only
+""".split())
+# frequent function words of French, German, Spanish, Italian, Portuguese, Dutch, the Scandinavian
+# languages and Malay/Indonesian that are not English words
+_OTHER_FUNCTION = frozenset("""
+le la les des du une et est dans pour sur avec qui que pas au aux ce cette sont
+der das und ist nicht mit dem ein eine auf für von zu sich auch wird
+el los las del y con por para una es se lo su al como
+il della di che e per non sono gli nel alla dei delle
+os dos não com uma em ao é na da
+het een van niet voor zijn ook
+och att det som är og er ikke til af
+yang dan untuk dengan ini itu dari akan tidak
+""".split())
+_ACCENTED = re.compile(r"[\u00c0-\u024f]")
+
+
+def _maybe_other(text: str, cls: str) -> bool:
+    words = _LATIN_WORD.findall(text)
+    if len(words) < OTHER_MIN_WORDS:
+        return False
+    accented = sum(1 for w in words if _ACCENTED.search(w))
+    if cls != "en":
+        return accented >= 2
+    lower = [w.lower() for w in words]
+    if sum(w in _EN_FUNCTION for w in lower) >= 0.1 * len(words):
+        return False
+    return accented >= 2 or sum(w in _OTHER_FUNCTION for w in lower) >= 2
 
 
 def _native_vote(c: dict[str, int], text: str, words: dict[str, int] | None = None) -> tuple[str, str, float]:
