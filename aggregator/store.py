@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import fields
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -66,13 +67,19 @@ def link_key(link: str | None) -> str | None:
     """A link normalised for "same article" checks: no scheme, www, fragment or tracking."""
     if not link:
         return None
+    return _link_key(link)
+
+
+@lru_cache(maxsize=8192)  # a stored entry's link is keyed when checked and again when written
+def _link_key(link: str) -> str:
     try:
         parts = urlsplit(link.strip())
     except ValueError:
         return link
     host = parts.netloc.lower().removeprefix("www.")
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not k.lower().startswith(("utm_", "fbclid", "gclid", "ref"))])
+    query = parts.query and urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+         if not k.lower().startswith(("utm_", "fbclid", "gclid", "ref"))])
     path = parts.path.rstrip("/") or "/"
     return urlunsplit(("", host, path, query, ""))
 
