@@ -231,7 +231,7 @@ class _Context:
         self.topic_names = self.views.topic_names
         self._entries: OrderedDict[tuple, str] = OrderedDict()
         self._entry_template = env.get_template("_entry.html")
-        self._versions: OrderedDict[int, Markup] = OrderedDict()
+        self._versions: OrderedDict[int, str] = OrderedDict()
         self._version_template = env.get_template("_version.html")
 
     def entry_html(self, it, level: int) -> Markup:
@@ -246,7 +246,7 @@ class _Context:
         if html is None:
             html = self._entry_template.render(it=it, level=Markup(LEVEL), ui=self.ui, tr=self.tr,
                                                ui_root=ROOT + self.prefix,
-                                               version_html=self.version_html)
+                                               versions_html=self.versions_html)
             cache[key] = html
             if len(cache) > CACHE_ENTRIES:
                 cache.popitem(last=False)
@@ -254,22 +254,26 @@ class _Context:
             cache.move_to_end(key)
         return Markup(html.replace(LEVEL, str(level)))
 
-    def version_html(self, entry) -> Markup:
-        """One line of a story's list of versions (an ``Entry``), rendered once and reused.
+    def versions_html(self, entries) -> Markup:
+        """The lines of a story's list of versions (``Entry`` objects), each rendered once and
+        reused (``_version.html``).
 
         A story lists up to ``plan.MAX_VERSIONS`` versions on each of its pages; building a
         view and escaping every field of each, on every page, was most of a big site's render.
         """
         cache = self._versions
-        html = cache.get(id(entry))
-        if html is None:
-            html = cache[id(entry)] = Markup(self._version_template.render(
-                v=self.views.entry(entry), ui_root=ROOT + self.prefix))
-            if len(cache) > CACHE_VERSIONS:
-                cache.popitem(last=False)
-        else:
-            cache.move_to_end(id(entry))
-        return html
+        lines = []
+        for entry in entries:
+            html = cache.get(id(entry))
+            if html is None:
+                html = cache[id(entry)] = self._version_template.render(
+                    v=self.views.entry(entry), ui_root=ROOT + self.prefix)
+                if len(cache) > CACHE_VERSIONS:
+                    cache.popitem(last=False)
+            else:
+                cache.move_to_end(id(entry))
+            lines.append(html)
+        return Markup("\n".join(lines))
 
     def render(self, page: Page) -> str:
         depth = (self.prefix + page.path).count("/")
