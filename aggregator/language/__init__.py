@@ -50,6 +50,7 @@ LATIN_PROFILES = ("af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "f
                   "it", "lt", "lv", "nl", "no", "pl", "pt", "ro", "sk", "sl", "so", "sq", "sv", "sw",
                   "tl", "tr", "vi")
 _FACTORY = None
+LANGDETECT_CHARS = 600
 
 
 def _langdetect_factory():
@@ -73,7 +74,8 @@ def _langdetect_name(text: str) -> tuple[str, float]:
     factory = _langdetect_factory()  # a broken install fails loudly, not as "und"
     try:
         detector = factory.create()
-        detector.append(text)
+        # its cost grows with the text; a few hundred letters are as telling as an article
+        detector.append(text[:LANGDETECT_CHARS])
         best = detector.get_probabilities()[0]
         lang = best.lang.split("-")[0]
         return lang, float(best.prob)
