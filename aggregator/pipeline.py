@@ -59,7 +59,8 @@ def default_workers(feeds: int, cpus: int | None = None) -> int:
     From POOL_MIN_FEEDS feeds, one worker: the language and topic models (about 100 MB once
     warm) then live in a process that ends before the site is rendered, and parsing overlaps
     downloading and storing. From POOL_TWO_FEEDS feeds on a machine with two or more cores, two
-    (at 1,000 feeds: update 54 s instead of 90, peak memory of all processes under 300 MB).
+    (at 1,000 feeds: update 46-58 s instead of about 100 s, peak memory of all processes
+    275-294 MB).
     More would hold more copies of the models for little gain while this process stores and
     downloads, so more are used only when asked for (``update(workers=N)``).
     """

@@ -29,9 +29,15 @@ its load; compare figures of one run), 1,000 feeds, 43,550 entries, 4,609 pages:
     streaming, 1 parse worker          146.1 s  349 MB   all-304 2.7 s (1.9 %)
     reader 3.26 in that run             47.6 s   51 MB
     stories grouped 2,000 at a time    151.4 s  266 MB   all-304 2.4 s (1.6 %)  (--skip-reader)
+    two parse workers, smaller models   94.0 s  324 MB   all-304 2.8 s (3.0 %)  reader 47.0 s
+    version lines and dates cached      77.8 s  294 MB   all-304 2.6 s (3.3 %)  reader 49.5 s
+    version cache 4,096 lines           87.5 s  275 MB   all-304 2.0 s (2.3 %)  reader 44.4 s
 
-The rest of our full run: the parse worker (feedparser ~30 s, topics about two
-thirds of enrichment, language detection most of the rest) and rendering 41-47 s.
+(The last two differ only in the cache size; the time between them is the machine.)
+Where the full run goes now: update 46-58 s, the two workers (feedparser, then language,
+topics and sanitising per entry) and this process (storing, link checks, story grouping)
+sharing the two cores; render 29-32 s, most of it the entry template, rendered once per
+entry and interface language (three here).
 """
 
 from __future__ import annotations
