@@ -142,7 +142,6 @@ def _feed_entries() -> list[dict]:
     """Every entry of the real captured and derived feeds: title, text, link, lang, feed."""
     import feedparser
 
-    from aggregator.topics.keywords import normalize
 
     out = []
     folder = train.shared_data() / "feeds"

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from aggregator.errors import RenderError
 from aggregator.render import RenderResult, build_site, default_templates_dir
-from render_data import ENTRIES, FEEDS, NOW, TOPICS, entry, site_config, site_data
+from render_data import ENTRIES, FEEDS, NOW, entry, site_config, site_data
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

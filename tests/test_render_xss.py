@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 from aggregator import schedule
 from aggregator.config import FetchConfig
-from aggregator.models import FeedSource, FeedState, FetchResult
+from aggregator.models import FeedSource, FetchResult
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 SRC = FeedSource(id="f", url="https://a.example/feed", name="F")
