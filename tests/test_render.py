@@ -412,3 +412,19 @@ def test_cached_date_and_time_strings_match_babel():
                 assert tr.time(t) == want_time
                 assert tr.date(t, "medium") == want_day
             t += timedelta(minutes=53, seconds=11)
+
+
+def test_an_entry_dated_without_a_time_shows_its_day_not_a_made_up_time(tmp_path):
+    # feeds that give "2024-06-03" are stored at midnight UTC: in Colombo that would read 5:30 AM
+    from datetime import datetime, timezone
+
+    day_only = entry(90, title="Dated by day", published=datetime(2024, 6, 3, tzinfo=timezone.utc))
+    timed = entry(91, title="Dated to the minute",
+                  published=datetime(2024, 6, 3, 0, 1, tzinfo=timezone.utc))
+    out = tmp_path / "site"
+    build_site(site_data(entries=(day_only, timed)), site_config(out, timezone="Asia/Colombo"),
+               now=NOW)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert '<time datetime="2024-06-03" title="Monday, June 3, 2024">Jun 3, 2024</time>' in html
+    assert '<time datetime="2024-06-03T00:01:00+00:00" title="Jun 3, 2024, 5:31\u202fAM">5:31\u202fAM</time>' in html
+    assert "5:30" not in html

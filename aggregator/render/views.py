@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import cached_property
 from typing import Mapping, Sequence
 from urllib.parse import urlsplit
@@ -77,11 +77,32 @@ class EntryView:
     # its time, and date formatting was a fifth of rendering.
     @cached_property
     def time_text(self) -> str:
-        return self.tr.time(self.published)
+        day = feed_day(self.published)
+        return self.tr.date(day, "medium") if day else self.tr.time(self.published)
 
     @cached_property
     def datetime_text(self) -> str:
-        return self.tr.datetime(self.published)
+        day = feed_day(self.published)
+        return self.tr.date(day, "full") if day else self.tr.datetime(self.published)
+
+
+def _iso(published: datetime) -> str:
+    """The ``datetime`` attribute of an entry's ``<time>``: a bare date when the feed gave one."""
+    day = feed_day(published)
+    return day.isoformat() if day else published.isoformat()
+
+
+def feed_day(published: datetime) -> date | None:
+    """The day of an entry whose feed gave a date without a time, else None.
+
+    Such dates are stored as midnight UTC; shown in the site's zone they would read as a time
+    of day the feed never gave ("5:30 AM" in Colombo). An entry posted at exactly 00:00:00 UTC
+    is taken for one of these: it shows its date instead of its time, which is still true.
+    """
+    utc = published.astimezone(timezone.utc) if published.tzinfo else published
+    if utc.hour or utc.minute or utc.second or utc.microsecond:
+        return None
+    return utc.date()
 
 
 @dataclass
@@ -167,7 +188,7 @@ class Views:
         v = EntryView(
             lang=lang, title=clean(e.title), title_html=title_markup(e, lang), link=link,
             feed_id=e.feed_id, feed_name=self.feed_names.get(e.feed_id, clean(e.feed_id)),
-            author=clean(e.author), iso=e.published.isoformat(), published=e.published, tr=tr,
+            author=clean(e.author), iso=_iso(e.published), published=e.published, tr=tr,
             topic_id=topic, topic_name=self.topic_names[topic], lang_name=tr.language(lang),
             body=Markup(clean(body)), more=more, anchor=anchor,
             original_title=clean(e.original_title), legacy_encoding=clean(e.legacy_encoding))
