@@ -95,6 +95,7 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     # downloads delivered (only the fetch thread writes it), feeds finished (only we write it),
     # and whether we stopped early (an error here: let the downloads run out unheld)
     counts = [0, 0, False]
+    known: dict[str, dict[str, str]] = {}  # feed id -> its stored guids and content hashes
 
     def delivered(result: FetchResult) -> None:
         counts[0] += 1
@@ -119,9 +120,12 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
                     raise payload
                 source = by_id[result.feed_id]
                 if kind == "fetched" and result.ok and result.content is not None:
-                    pool.submit(source, result, store.known_hashes(source.id))
+                    # the feed's stored guids, read once: the parser skips unchanged entries
+                    # by them, and storing tells new entries from updates by them
+                    known[source.id] = store.known_hashes(source.id)
+                    pool.submit(source, result, known[source.id])
                     continue
-                run.finish(source, result, payload)
+                run.finish(source, result, payload, known.pop(source.id, None))
                 counts[1] += 1
                 left -= 1
     finally:
@@ -250,10 +254,11 @@ class _Run:
         self.new_ids: list[int] = []
         self.changed = False
 
-    def finish(self, source: FeedSource, result: FetchResult, work: FeedWork | None) -> None:
+    def finish(self, source: FeedSource, result: FetchResult, work: FeedWork | None,
+               known: dict[str, str] | None = None) -> None:
         prev = self.states.get(source.id)
         outcome, state, ids, updated = _one_feed(self.config, self.store, source, prev, result,
-                                                 work, self.now)
+                                                 work, self.now, known)
         self.new_ids.extend(ids)
         self.changed = self.changed or bool(ids or updated) or _health(prev) != _health(state)
         if outcome.status == "ok":
@@ -268,7 +273,8 @@ class _Run:
 
 
 def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState | None,
-              result: FetchResult, work: FeedWork | None, now: datetime):
+              result: FetchResult, work: FeedWork | None, now: datetime,
+              known: dict[str, str] | None = None):
     """Store one feed's parsed entries; every failure ends up in its state."""
     ids: list[int] = []
     updated: list[int] = []
@@ -280,7 +286,8 @@ def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState 
         if work.warning:
             log.info("%s: malformed feed, kept what could be read (%s)", source.id, work.warning)
         try:
-            ids, updated = store.upsert_entries(_not_elsewhere(store, source, work.items), now)
+            ids, updated = store.upsert_entries(_not_elsewhere(store, source, work.items, known),
+                                                now)
         except AggregatorError as e:
             result = replace(result, error=str(e))
     count = store.feed_entry_count(source.id) if (ids or prev is None) else prev.entry_count
@@ -323,10 +330,11 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
     return out
 
 
-def _not_elsewhere(store: Store, source: FeedSource, items) -> list:
+def _not_elsewhere(store: Store, source: FeedSource, items, known: dict[str, str] | None) -> list:
     """Drop new entries whose article another feed already stored (checked at store time, so
     an article that two feeds carry in the same run is stored once)."""
-    known = store.known_hashes(source.id)
+    if known is None:
+        known = store.known_hashes(source.id)
     elsewhere = store.links_elsewhere(source.id, (e.link for e, _, _ in items
                                                   if e.guid not in known))
     return [(e, h, f) for e, h, f in items
