@@ -18,7 +18,6 @@ import gc
 import hashlib
 import importlib.resources
 import inspect
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
@@ -229,9 +228,9 @@ class _Context:
                            "name": self.tr.language(c)} for c in site.languages]
         self.has_opml = "opml.xml" in extra_files
         self.topic_names = self.views.topic_names
-        self._entries: OrderedDict[tuple, str] = OrderedDict()
+        self._entries: views.LRU[tuple, str] = views.LRU(CACHE_ENTRIES)
         self._entry_template = env.get_template("_entry.html")
-        self._versions: OrderedDict[int, str] = OrderedDict()
+        self._versions: views.LRU[int, str] = views.LRU(CACHE_VERSIONS)
         self._version_template = env.get_template("_version.html")
 
     def entry_html(self, it, level: int) -> Markup:
@@ -241,17 +240,9 @@ class _Context:
         heading level is ``LEVEL`` until it is placed. The most recently used are kept.
         """
         key = (id(it.e), tuple(id(v) for v in it.versions))
-        cache = self._entries
-        html = cache.get(key)
-        if html is None:
-            html = self._entry_template.render(it=it, level=Markup(LEVEL), ui=self.ui, tr=self.tr,
-                                               ui_root=ROOT + self.prefix,
-                                               versions_html=self.versions_html)
-            cache[key] = html
-            if len(cache) > CACHE_ENTRIES:
-                cache.popitem(last=False)
-        else:
-            cache.move_to_end(key)
+        html = self._entries.get_or_make(key, lambda: self._entry_template.render(
+            it=it, level=Markup(LEVEL), ui=self.ui, tr=self.tr, ui_root=ROOT + self.prefix,
+            versions_html=self.versions_html))
         return Markup(html.replace(LEVEL, str(level)))
 
     def versions_html(self, entries) -> Markup:
@@ -261,18 +252,10 @@ class _Context:
         A story lists up to ``plan.MAX_VERSIONS`` versions on each of its pages; building a
         view and escaping every field of each, on every page, was most of a big site's render.
         """
-        cache = self._versions
-        lines = []
-        for entry in entries:
-            html = cache.get(id(entry))
-            if html is None:
-                html = cache[id(entry)] = self._version_template.render(
-                    v=self.views.entry(entry), ui_root=ROOT + self.prefix)
-                if len(cache) > CACHE_VERSIONS:
-                    cache.popitem(last=False)
-            else:
-                cache.move_to_end(id(entry))
-            lines.append(html)
+        make = self._version_template.render
+        ui_root = ROOT + self.prefix
+        lines = [self._versions.get_or_make(id(e), lambda: make(v=self.views.entry(e), ui_root=ui_root))
+                 for e in entries]
         return Markup("\n".join(lines))
 
     def render(self, page: Page) -> str:

@@ -105,6 +105,25 @@ def feed_day(published: datetime) -> date | None:
     return utc.date()
 
 
+class LRU(OrderedDict):
+    """A dict that keeps its ``limit`` most recently used values (the render's caches)."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def get_or_make(self, key, make):
+        """The value for ``key``, made by ``make()`` (and kept) when it is not here."""
+        value = self.get(key)
+        if value is None:
+            value = self[key] = make()
+            if len(self) > self.limit:
+                self.popitem(last=False)
+        else:
+            self.move_to_end(key)
+        return value
+
+
 @dataclass
 class ItemView:
     e: EntryView
@@ -164,16 +183,15 @@ class Views:
         self.topic_names[OTHER] = tr("other")
         self.languages = tuple(languages)
         # bounded: pages are rendered newest first, so an entry's pages come close together
-        self._cache: OrderedDict[int, EntryView] = OrderedDict()
+        self._cache: LRU[int, EntryView] = LRU(CACHE_ENTRIES)
 
     def topic_of(self, e: Entry) -> str:
         return e.topic if e.topic in self.topic_names else OTHER
 
     def entry(self, e: Entry) -> EntryView:
-        v = self._cache.get(id(e))
-        if v is not None:
-            self._cache.move_to_end(id(e))
-            return v
+        return self._cache.get_or_make(id(e), lambda: self._make_entry(e))
+
+    def _make_entry(self, e: Entry) -> EntryView:
         tr = self.tr
         lang = lang_code(e.lang)
         link = http_url(e.link)
@@ -192,9 +210,6 @@ class Views:
             topic_id=topic, topic_name=self.topic_names[topic], lang_name=tr.language(lang),
             body=Markup(clean(body)), more=more, anchor=anchor,
             original_title=clean(e.original_title), legacy_encoding=clean(e.legacy_encoding))
-        self._cache[id(e)] = v
-        if len(self._cache) > CACHE_ENTRIES:
-            self._cache.popitem(last=False)
         return v
 
     def item(self, it: Item) -> ItemView:
