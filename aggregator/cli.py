@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[common], help="fetch due feeds, store entries, render the site",
                        description="Fetch every feed that is due (all of them on the first run), store "
-                                   "new entries and re-render the site when anything changed.")
+                                   "new entries and re-render the site when anything changed: new or updated "
+                                   "entries, a feed's health, or the site's settings, topics, feed "
+                                   "names or templates since the last build.")
     p.add_argument("-o", "--output", type=Path, help="output folder (default: site.output)")
     p.add_argument("--all", action="store_true", help="fetch every feed, even those not due yet")
     p.add_argument("--feed", action="append", metavar="ID", help="only this feed (repeatable)")
@@ -215,7 +217,8 @@ def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True,
                                            on_feed=progress)
         pages = "site not rendered"
         if render:
-            if changed or not (config.site.output / "index.html").exists():
+            if (changed or not (config.site.output / "index.html").exists()
+                    or pipeline.site_outdated(config, store)):
                 result = pipeline.build_site(config, store)
                 pages = (f"{result.pages_written} pages written, "
                          f"{result.pages_unchanged} unchanged, into {config.site.output}")

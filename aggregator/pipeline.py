@@ -397,6 +397,27 @@ def build_site(config: Config, store: Store, *, now: datetime | None = None):
     data = site_data(config, store, now)
     extra = {"opml.xml": opml.to_opml(data.feeds, config.site.title, now)}
     try:
-        return render.build_site(data, config.site, now=now, extra_files=extra)
+        result = render.build_site(data, config.site, now=now, extra_files=extra)
     except OSError as e:
         raise RenderError(f"{config.site.output}: cannot write the site: {e}") from e
+    store.set_meta(SITE_INPUTS, site_inputs(config))
+    return result
+
+
+SITE_INPUTS = "site_inputs"  # the store's meta key for the last build's site_inputs()
+
+
+def site_inputs(config: Config) -> str:
+    """A fingerprint of what the site is made of besides the entries and the feeds' health:
+    the templates and rendering code, the site settings, the topics and the feeds' names."""
+    from .render import code_fingerprint
+    from .render.plan import digest
+
+    feeds = [(f.id, f.name, f.url, f.language, f.topics) for f in config.feeds]
+    return digest(code_fingerprint(), repr(config.site), repr(config.topics), repr(feeds))
+
+
+def site_outdated(config: Config, store: Store) -> bool:
+    """Whether the last build used other templates, code or settings than these (an upgrade, a
+    renamed topic, a new site title): then a run renders even when no feed brought news."""
+    return store.get_meta(SITE_INPUTS) != site_inputs(config)

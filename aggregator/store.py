@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_published ON entries (published DESC);
 CREATE INDEX IF NOT EXISTS entries_link_key ON entries (link_key);
 CREATE INDEX IF NOT EXISTS entries_story ON entries (story);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _ENTRY_COLS = ("feed_id", "guid", "link", "link_key", "title", "original_title", "summary_html",
@@ -127,6 +128,20 @@ class Store:
         with self.db:
             self.db.executescript(_SCHEMA)
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # -- small facts about the store's use (key -> text) -----------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        try:
+            with self.db:
+                self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                                "DO UPDATE SET value = excluded.value", (key, value))
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot save {key}: {e}") from e
 
     # -- feed state -----------------------------------------------------------
 

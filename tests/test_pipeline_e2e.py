@@ -190,3 +190,26 @@ def test_story_grouping_in_slices_matches_one_pass(tmp_path, monkeypatch):
     # the same events told by BBC and Al Jazeera, one article carried by Daily FT and Colombo Telegraph
     assert sum(len(g) > 1 for g in whole) >= 4
     assert sliced == whole
+
+
+def test_a_run_without_news_renders_when_the_config_changed(tmp_path, capsys):
+    # all feeds unchanged: the site is left alone, unless what it is made from changed
+    import shutil
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    shutil.copytree(examples / "feeds", tmp_path / "feeds")
+    config = tmp_path / "offline.yaml"
+    shutil.copy(examples / "offline.yaml", config)
+    assert main(["run", "--config", str(config), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--config", str(config), "--all"]) == 0
+    assert "nothing changed, site left as it was" in capsys.readouterr().out
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("\n  title: ", "\n  title: Renamed · ", 1), encoding="utf-8")
+    assert main(["run", "--config", str(config), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "0 new entries" in out and "pages written" in out, out
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<title>Latest · Renamed · " in index
+    assert main(["run", "--config", str(config), "--all"]) == 0
+    assert "nothing changed, site left as it was" in capsys.readouterr().out

@@ -80,6 +80,11 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
     return env
 
 
+def code_fingerprint(templates_dir: Path | None = None) -> str:
+    """The templates and rendering code the site is made with (see ``_code_fingerprint``)."""
+    return _code_fingerprint(Path(templates_dir) if templates_dir else default_templates_dir())
+
+
 def _code_fingerprint(templates_dir: Path) -> str:
     """Templates, stylesheet and the rendering code: when any changes, every page re-renders."""
     h = hashlib.blake2b(digest_size=16)
