@@ -236,6 +236,17 @@ def test_pagination_is_stable(tmp_path):
     assert front.count('class="entry"') == 8 and 'href="page/3.html"' in front
     oldest = (out / "page/1.html").read_text()
     assert "Paged 22<" in oldest and 'rel="prev" href="../page/2.html"' in oldest
+    # a feed's and a day's older pages sit beside their first page, not in folders of their own
+    assert sorted(p.name for p in (out / "feeds").glob("daily-news*")) == [
+        "daily-news.html", "daily-news.page-1.html", "daily-news.page-2.html",
+        "daily-news.page-3.html"]
+    assert [p for p in (out / "feeds").iterdir() if p.is_dir()] == []
+    feed_front = (out / "feeds" / "daily-news.html").read_text()
+    assert 'rel="next" href="../feeds/daily-news.page-3.html"' in feed_front
+    assert ('rel="prev" href="../feeds/daily-news.page-2.html"'
+            in (out / "feeds" / "daily-news.page-1.html").read_text())
+    day = sorted((out / "archive").glob("2024-06-0*.page-1.html"))
+    assert day and [p for p in (out / "archive").iterdir() if p.is_dir()] == []
     before = {p: p.stat().st_mtime_ns for p in (out / "page").iterdir()}
     new = entry(99, guid="new", title="Brand new", topic="sports", published=NOW)
     result = build_site(site_data(entries=many + (new,)), cfg, now=NOW)

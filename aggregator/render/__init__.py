@@ -146,13 +146,14 @@ def _build(data: SiteData, site: Any, *, now: datetime, templates_dir: Path | No
     # Newest first across every kind of listing: an entry's language, topic, day and feed pages
     # then come close together, so the bounded caches of rendered entries keep hitting.
     pages.sort(key=_recency, reverse=True)
+    page_fps = {id(page): page.fingerprint() for page in pages}  # the same in every UI language
     try:
         for ui in uis:
             prefix = "" if ui == ui_main else f"ui/{ui}/"
             ctx = _Context(site, data, ui, uis, ui_main, tz, planner, env, extra_files)
             for page in pages:
                 rel = prefix + page.path
-                fp = digest(chrome, ui, page.fingerprint())
+                fp = digest(chrome, ui, page_fps[id(page)])
                 if pub.reuse(rel, fp):
                     continue
                 html = ctx.render(page)

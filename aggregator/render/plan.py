@@ -124,15 +124,19 @@ class Planner:
             out.append(item)
         return out
 
-    def paginate(self, items: list[Item], first: str, stem: str, **kw: Any) -> list[Page]:
-        """Pages of one listing: ``first`` holds the newest items, ``stem/page/N.html`` the rest."""
+    def paginate(self, items: list[Item], first: str, stem: str, sep: str = "/",
+                 **kw: Any) -> list[Page]:
+        """Pages of one listing: ``first`` holds the newest items, ``{stem}page{sep}N.html`` the
+        rest: ``ta/page/3.html``; ``archive/2024-06-03.page-2.html`` for the hundreds of days
+        and feeds, so that they need no folder each (a folder costs more than its pages to
+        make, and the whole site's folders are made again on every build)."""
         pp = self.per_page
         chunks = len(items) // pp
         if chunks <= 1:
             return [Page(path=first, items=tuple(items), **kw)]
         oldest_first = items[::-1]
         pages: list[Page] = []
-        names = {k: f"{stem}page/{k}.html" for k in range(1, chunks)}
+        names = {k: f"{stem}page{sep}{k}.html" for k in range(1, chunks)}
         head = oldest_first[(chunks - 1) * pp:][::-1]
         pages.append(Page(path=first, items=tuple(head), older=names[chunks - 1], **kw))
         for k in range(chunks - 1, 0, -1):
@@ -171,20 +175,21 @@ class Planner:
         window = self.window()
         pages += self.paginate(self.items(window), "index.html", "", template="index.html",
                                kind="index", grouping=grouping)
+        by_lang: dict[str, list[Entry]] = defaultdict(list)
+        by_topic: dict[str, list[Entry]] = defaultdict(list)
+        topic = self.topic
+        for e in self.entries:  # one pass, newest first within each list
+            by_lang[e.lang].append(e)
+            by_topic[topic[id(e)]].append(e)
         for lang in self.languages:
-            es = [e for e in self.entries if e.lang == lang]
-            pages += self.paginate(self.items(es), f"{lang}/index.html", f"{lang}/",
+            pages += self.paginate(self.items(by_lang[lang]), f"{lang}/index.html", f"{lang}/",
                                    template="language.html", kind="language", key=lang,
                                    grouping=("date", "topic"))
-        counts = defaultdict(int)
-        for e in self.entries:
-            counts[self.topic[id(e)]] += 1
         for tid in (*self.topic_ids, OTHER):
-            es = [e for e in self.entries if self.topic[id(e)] == tid]
-            pages += self.paginate(self.items(es), f"topics/{tid}/index.html", f"topics/{tid}/",
-                                   template="topic.html", kind="topic", key=tid,
+            pages += self.paginate(self.items(by_topic[tid]), f"topics/{tid}/index.html",
+                                   f"topics/{tid}/", template="topic.html", kind="topic", key=tid,
                                    grouping=("date", "language"))
-        topic_rows = tuple((tid, counts[tid]) for tid in (*self.topic_ids, OTHER))
+        topic_rows = tuple((tid, len(by_topic[tid])) for tid in (*self.topic_ids, OTHER))
         pages.append(Page(path="topics/index.html", template="topics.html", kind="topics",
                           extra={"topics": topic_rows}, extra_fp=digest(topic_rows)))
         by_feed: dict[str, list[Entry]] = defaultdict(list)
@@ -193,7 +198,8 @@ class Planner:
         for fv in self.data.feeds:
             fid = fv.source.id
             # only the feed's first page shows its health and count, which change every run
-            fpages = self.paginate(self.items(by_feed[fid]), f"feeds/{fid}.html", f"feeds/{fid}/",
+            fpages = self.paginate(self.items(by_feed[fid]), f"feeds/{fid}.html", f"feeds/{fid}.",
+                                   "-",
                                    template="feed.html", kind="feed", key=fid, grouping=("date",),
                                    extra={"feed": fv, "count": None}, extra_fp=digest(fv.source))
             fpages[0] = replace(fpages[0], extra={"feed": fv, "count": len(by_feed[fid])},
@@ -209,7 +215,7 @@ class Planner:
             next_day = ordered[i + 1] if i + 1 < len(ordered) else None
             extra = {"day": d, "prev_day": prev_day, "next_day": next_day}
             pages += self.paginate(self.items(days[d]), f"archive/{d.isoformat()}.html",
-                                   f"archive/{d.isoformat()}/", template="day.html", kind="day",
+                                   f"archive/{d.isoformat()}.", "-", template="day.html", kind="day",
                                    key=d.isoformat(), grouping=("topic", "language"),
                                    extra=extra, extra_fp=digest(prev_day, next_day))
         day_rows = tuple((d, len(days[d])) for d in reversed(ordered))

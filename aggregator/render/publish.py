@@ -93,11 +93,20 @@ class Publisher:
             shutil.copy2(src, dest)
 
     def reuse(self, rel: str, fingerprint: str) -> bool:
-        """Keep the published file when its inputs are unchanged; True when it was kept."""
-        if self.old.get(rel) != fingerprint or not os.path.isfile(os.path.join(self._out, rel)):
+        """Keep the published file when its inputs are unchanged; True when it was kept (False
+        too when the published file is gone or is not a file: then it is rendered again)."""
+        if self.old.get(rel) != fingerprint:
             return False
         rel, dest = self._claim(rel)
-        self._link_old(rel, dest)
+        try:
+            os.link(os.path.join(self._out, rel), dest)  # one call instead of a stat, then a link
+        except FileNotFoundError:
+            return False
+        except OSError:  # no hard links on this file system, or not a file
+            src = os.path.join(self._out, rel)
+            if not os.path.isfile(src):
+                return False
+            shutil.copy2(src, dest)
         self.new[rel] = fingerprint
         self.unchanged += 1
         return True
