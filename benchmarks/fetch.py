@@ -32,8 +32,10 @@ its load; compare figures of one run), 1,000 feeds, 43,550 entries, 4,609 pages:
     two parse workers, smaller models   94.0 s  324 MB   all-304 2.8 s (3.0 %)  reader 47.0 s
     version lines and dates cached      77.8 s  294 MB   all-304 2.6 s (3.3 %)  reader 49.5 s
     version cache 4,096 lines           87.5 s  275 MB   all-304 2.0 s (2.3 %)  reader 44.4 s
+    the same, later                     80.7 s  272 MB   all-304 2.6 s (3.2 %)  reader 42.6 s
+    flat day/feed pagination            89.6 s  270 MB   all-304 2.6 s (2.9 %)  reader 38.8 s
 
-(The last two differ only in the cache size; the time between them is the machine.)
+(The last four differ little in code; the spread between them is the machine.)
 Where the full run goes now: update 46-58 s, the two workers (feedparser, then language,
 topics and sanitising per entry) and this process (storing, link checks, story grouping)
 sharing the two cores; render 29-32 s, most of it the entry template, rendered once per
