@@ -29,7 +29,7 @@ from markupsafe import Markup
 from ..errors import RenderError
 from ..models import SiteData
 from .. import i18n
-from . import feeds_out, plan, publish, views
+from . import feeds_out, plan, views
 from .plan import OTHER, Page, Planner, digest
 from .publish import Publisher
 
