@@ -179,11 +179,11 @@ class LinearModel:
 
     def scores(self, feats: dict[str, float]) -> list[float] | None:
         """``b + W·x`` for the TF-IDF, L2-normalised ``x``; None when no feature is known."""
-        get = self.rows.get
-        rows = [r for r in map(get, feats) if r is not None]
+        looked = list(map(self.rows.get, feats))  # each feature's row, None when unknown
+        rows = [r for r in looked if r is not None]
         if not rows:
             return None
-        known = [tf for tf, r in zip(feats.values(), map(get, feats)) if r is not None]
+        known = [tf for tf, r in zip(feats.values(), looked) if r is not None]
         xs = list(map(mul, known, map(self.idf.__getitem__, rows)))
         norm2 = sum(map(mul, xs, xs))
         if norm2 == 0.0:
