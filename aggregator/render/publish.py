@@ -85,12 +85,18 @@ class Publisher:
             self._dirs.add(folder)
         return rel, os.path.join(self.tmp, rel)
 
-    def _link_old(self, rel: str, dest: str) -> None:
+    def _link_old(self, rel: str, dest: str) -> bool:
+        """Put the published file at ``dest``; False when it is gone or is not a file."""
         src = os.path.join(self._out, rel)
         try:
-            os.link(src, dest)
-        except OSError:  # no hard links on this file system: copy, keeping the mtime
-            shutil.copy2(src, dest)
+            os.link(src, dest)  # one call, no stat first
+        except FileNotFoundError:
+            return False
+        except OSError:  # no hard links on this file system, or not a file
+            if not os.path.isfile(src):
+                return False
+            shutil.copy2(src, dest)  # keeps the mtime
+        return True
 
     def reuse(self, rel: str, fingerprint: str) -> bool:
         """Keep the published file when its inputs are unchanged; True when it was kept (False
@@ -98,15 +104,8 @@ class Publisher:
         if self.old.get(rel) != fingerprint:
             return False
         rel, dest = self._claim(rel)
-        try:
-            os.link(os.path.join(self._out, rel), dest)  # one call instead of a stat, then a link
-        except FileNotFoundError:
+        if not self._link_old(rel, dest):
             return False
-        except OSError:  # no hard links on this file system, or not a file
-            src = os.path.join(self._out, rel)
-            if not os.path.isfile(src):
-                return False
-            shutil.copy2(src, dest)
         self.new[rel] = fingerprint
         self.unchanged += 1
         return True
@@ -123,8 +122,7 @@ class Publisher:
             same = old.stat().st_size == len(data) and old.read_bytes() == data
         except OSError:
             same = False
-        if same:
-            self._link_old(rel, dest)
+        if same and self._link_old(rel, dest):
             self.unchanged += 1
             return False
         with open(dest, "wb") as f:
