@@ -72,24 +72,17 @@ class EntryView:
     legacy_encoding: str
     published: datetime
     tr: Translator
+    day: date | None = None  # the day, when the feed gave a date without a time (``feed_day``)
 
     # Formatted on first use: an entry shown only as another version of a story never shows
     # its time, and date formatting was a fifth of rendering.
     @cached_property
     def time_text(self) -> str:
-        day = feed_day(self.published)
-        return self.tr.date(day, "medium") if day else self.tr.time(self.published)
+        return self.tr.date(self.day, "medium") if self.day else self.tr.time(self.published)
 
     @cached_property
     def datetime_text(self) -> str:
-        day = feed_day(self.published)
-        return self.tr.date(day, "full") if day else self.tr.datetime(self.published)
-
-
-def _iso(published: datetime) -> str:
-    """The ``datetime`` attribute of an entry's ``<time>``: a bare date when the feed gave one."""
-    day = feed_day(published)
-    return day.isoformat() if day else published.isoformat()
+        return self.tr.date(self.day, "full") if self.day else self.tr.datetime(self.published)
 
 
 def feed_day(published: datetime) -> date | None:
@@ -203,10 +196,13 @@ class Views:
             more = link is not None and bool(body)
         topic = self.topic_of(e)
         anchor = "e-" + _anchor(e.feed_id, e.guid)
+        day = feed_day(e.published)
         v = EntryView(
             lang=lang, title=clean(e.title), title_html=title_markup(e, lang), link=link,
             feed_id=e.feed_id, feed_name=self.feed_names.get(e.feed_id, clean(e.feed_id)),
-            author=clean(e.author), iso=_iso(e.published), published=e.published, tr=tr,
+            # <time datetime>: a bare date when the feed gave one
+            author=clean(e.author), iso=day.isoformat() if day else e.published.isoformat(),
+            published=e.published, day=day, tr=tr,
             topic_id=topic, topic_name=self.topic_names[topic], lang_name=tr.language(lang),
             body=Markup(clean(body)), more=more, anchor=anchor,
             original_title=clean(e.original_title), legacy_encoding=clean(e.legacy_encoding))
