@@ -44,7 +44,7 @@ def _und(text: str = "") -> Detection:
 
 
 # langdetect names the Latin-script languages other than English: only their profiles are
-# loaded. All 55 took ~70 MB in every process that met such a text (the CJK profiles alone are
+# loaded. All 55 took ~40 MB more in every process that met such a text (the CJK profiles are
 # most of it), and a language written in another script cannot win on Latin-script text.
 LATIN_PROFILES = ("af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id",
                   "it", "lt", "lv", "nl", "no", "pl", "pt", "ro", "sk", "sl", "so", "sq", "sv", "sw",
