@@ -20,10 +20,6 @@ import feedparser
 from .errors import ParseError
 from .models import ParsedEntry, ParsedFeed
 
-# feedparser resolves relative links and sanitises by itself; we sanitise later
-# with a stricter policy, but keep its resolution of relative URIs.
-feedparser.RESOLVE_RELATIVE_URIS = 1
-
 # Warnings that say nothing about the entries: a missing or generic
 # Content-Type (local files, sloppy servers) or a charset the document overrides.
 _BENIGN = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
