@@ -57,6 +57,24 @@ def test_classifier_is_last():
     assert a.topic == "sports" and a.why.startswith("classifier ")
 
 
+def test_classifier_why_names_the_words_it_relied_on():
+    # what a user would add as keywords: words of the entry as written (not stems), most first
+    a = assign_topic("Company shares slump after profit warning", "", "en",
+                     topics=load_default_topics(), threshold=0.0)
+    assert a.topic == "business" and a.why.startswith("classifier ")
+    words = a.why.split("(", 1)[1].rstrip(")").split(", ")
+    assert words and set(words) <= {"Company", "shares", "slump", "profit", "warning"}, a.why
+    assert "profit" in words
+    # below the threshold: the topic it would have been, and why
+    b = assign_topic("Company shares slump after profit warning", "", "en",
+                     topics=load_default_topics(), threshold=1.01)
+    assert b.topic == "other" and "< 1.01 (business: " in b.why, b.why
+    # Tamil and Sinhala words are shown as written too
+    bare = tuple(TopicDef(t.id, t.names, {}) for t in (POLITICS, SPORTS))
+    c = assign_topic("ஜனாதிபதி தேர்தல் பிரச்சாரம் ஆரம்பம்", "", "ta", topics=bare, threshold=0.0)
+    assert c.topic == "politics" and c.why.startswith("classifier ") and any(w in c.why for w in ("ஜனாதிபதி", "தேர்தல்", "பிரச்சாரம்")), c.why
+
+
 def test_two_body_keywords_decide_but_one_passing_mention_does_not():
     body_two = "The cricket team met. A wicket fell."
     assert assign_topic("Weekend news", body_two, "en", topics=TOPICS).why.startswith("keywords")

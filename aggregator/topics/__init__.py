@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..models import TopicAssignment, TopicDef
-from .classifier import classify, model_language, proba
+from .classifier import classify, explain, model_language, proba
 from .keywords import categories_topic, match_keywords, normalize, sri_lankan_place
 from .stories import StoryItem, assign_stories, story_key_features
 
@@ -100,16 +100,20 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
         if model_language(f"{title} {text[:500]}", lang) is None:
             return TopicAssignment(OTHER, 0.0, "classifier: no model for this language")
         return TopicAssignment(OTHER, 0.0, "classifier: no known words")
-    tid = max(p, key=p.get)
+    tid, second = sorted(p, key=p.get, reverse=True)[:2] if len(p) > 1 else (max(p), max(p))
     conf = p[tid]
+    # the words that made this topic win over the runner-up: what a user would add as keywords
+    words = ", ".join(explain(title, text, lang, tid, second)) if second != tid else ""
+    said = f" ({words})" if words else ""
     if tid not in known:
         # A removed topic is never returned, and its entries do not drift into a neighbour.
-        return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f}: {tid} not configured")
+        return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f}: {tid} not configured{said}")
     if conf < limit:
-        return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f} < {limit:.2f} ({tid})")
+        return TopicAssignment(OTHER, round(conf, 3),
+                               f"classifier {conf:.2f} < {limit:.2f} ({tid}{': ' + words if words else ''})")
     if tid == "world" and "local" in known:
         # "world" means outside Sri Lanka: a story set in a Sri Lankan town is local news
         place = sri_lankan_place(f"{norm_title} {norm_text[:300]}")
         if place is not None:
             return TopicAssignment("local", round(conf, 3), f"classifier {conf:.2f}: world, but set in {place}")
-    return TopicAssignment(tid, round(conf, 3), f"classifier {conf:.2f}")
+    return TopicAssignment(tid, round(conf, 3), f"classifier {conf:.2f}{said}")

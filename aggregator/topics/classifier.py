@@ -193,6 +193,21 @@ class LinearModel:
         return [b + sum(map(mul, xs, map(col.__getitem__, rows))) * inv
                 for b, col in zip(self.bias, self.columns)]
 
+    def evidence(self, feats: dict[str, float], topic: str, against: str) -> list[str]:
+        """The known features, most first, that raise ``topic``'s score over ``against``'s
+        (their TF-IDF weight times the difference of the two classes' weights)."""
+        ci, cj = self.classes.index(topic), self.classes.index(against)
+        wi, wj = self.columns[ci], self.columns[cj]
+        found = []
+        for f, tf in feats.items():
+            r = self.rows.get(f)
+            if r is not None:
+                d = tf * self.idf[r] * (wi[r] - wj[r])
+                if d > 0:
+                    found.append((d, f))
+        found.sort(reverse=True)
+        return [f for _d, f in found]
+
     def proba(self, feats: dict[str, float]) -> dict[str, float]:
         """Class probabilities (temperature-scaled softmax of the linear scores)."""
         raw = self.scores(feats)
@@ -230,16 +245,64 @@ def load_models(path: Path = MODEL_PATH) -> dict[str, LinearModel]:
     return _models
 
 
+# The last document read by ``proba``: ``explain`` is asked about the entry just classified,
+# and its features need not be counted twice.
+_last: tuple | None = None
+
+
+def _read(title: str, text: str, lang: str,
+          models: dict[str, LinearModel] | None) -> tuple[LinearModel | None, dict[str, float]]:
+    global _last
+    last = _last
+    if models is None and last is not None and last[0] == (title, text, lang):
+        return last[1], last[2]
+    ml = model_language(f"{title} {text[:500]}", lang)
+    model = None
+    if ml is not None:
+        model = (models if models is not None else load_models()).get(ml)
+    feats = features(title, text) if model is not None else {}
+    if models is None:
+        _last = ((title, text, lang), model, feats)
+    return model, feats
+
+
 def proba(title: str, text: str, lang: str, models: dict[str, LinearModel] | None = None) -> dict[str, float]:
     """Probability per default topic id ({} when no model reads this language)."""
-    ml = model_language(f"{title} {text[:500]}", lang)
-    if ml is None:
-        return {}
-    models = models if models is not None else load_models()
-    model = models.get(ml)
-    if model is None:
-        return {}
-    return model.proba(features(title, text))
+    model, feats = _read(title, text, lang, models)
+    return model.proba(feats) if model is not None else {}
+
+
+def explain(title: str, text: str, lang: str, topic: str, against: str, n: int = 3) -> list[str]:
+    """Up to ``n`` words of the entry (as written, bigrams as two words) that made the shipped
+    classifier prefer ``topic`` to ``against``, the strongest first; letter n-grams and word
+    prefixes are not shown (they do not read as words)."""
+    model, feats = _read(title, text, lang, None)
+    if model is None or topic not in model.classes or against not in model.classes:
+        return []
+    out: list[str] = []
+    surface: dict[str, str] | None = None
+    for f in model.evidence(feats, topic, against):
+        kind, _, term = f.partition(":")
+        if kind not in ("w", "b"):
+            continue
+        if surface is None:
+            surface = _surface_words(title, text)
+        words = " ".join(surface.get(t, t) for t in term.split(" "))
+        if words not in out:
+            out.append(words)
+            if len(out) == n:
+                break
+    return out
+
+
+def _surface_words(title: str, text: str) -> dict[str, str]:
+    """Feature term -> the word as first written (English words are stemmed in features)."""
+    out: dict[str, str] = {}
+    for w in _WORD.findall(f"{title} {text[:20000]}"):
+        low = normalize(w)
+        key = en_stem(low) if low.isascii() else low
+        out.setdefault(key, w)
+    return out
 
 
 def classify(title: str, text: str, lang: str) -> tuple[str, float]:
