@@ -22,7 +22,7 @@ from .enrich import content_hash, enrich
 from .errors import AggregatorError, ParseError, RenderError
 from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedFeed, RunSummary,
                      SiteData)
-from .store import Store, link_key
+from .store import Store
 
 log = logging.getLogger("aggregator")
 
@@ -95,7 +95,6 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     # downloads delivered (only the fetch thread writes it), feeds finished (only we write it),
     # and whether we stopped early (an error here: let the downloads run out unheld)
     counts = [0, 0, False]
-    known: dict[str, dict[str, str]] = {}  # feed id -> its stored guids and content hashes
 
     def delivered(result: FetchResult) -> None:
         counts[0] += 1
@@ -120,12 +119,11 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
                     raise payload
                 source = by_id[result.feed_id]
                 if kind == "fetched" and result.ok and result.content is not None:
-                    # the feed's stored guids, read once: the parser skips unchanged entries
-                    # by them, and storing tells new entries from updates by them
-                    known[source.id] = store.known_hashes(source.id)
-                    pool.submit(source, result, known[source.id])
+                    # the feed's stored guids and content hashes: the parser skips unchanged
+                    # entries by them
+                    pool.submit(source, result, store.known_hashes(source.id))
                     continue
-                run.finish(source, result, payload, known.pop(source.id, None))
+                run.finish(source, result, payload)
                 counts[1] += 1
                 left -= 1
     finally:
@@ -254,11 +252,10 @@ class _Run:
         self.new_ids: list[int] = []
         self.changed = False
 
-    def finish(self, source: FeedSource, result: FetchResult, work: FeedWork | None,
-               known: dict[str, str] | None = None) -> None:
+    def finish(self, source: FeedSource, result: FetchResult, work: FeedWork | None) -> None:
         prev = self.states.get(source.id)
         outcome, state, ids, updated = _one_feed(self.config, self.store, source, prev, result,
-                                                 work, self.now, known)
+                                                 work, self.now)
         self.new_ids.extend(ids)
         self.changed = self.changed or bool(ids or updated) or _health(prev) != _health(state)
         if outcome.status == "ok":
@@ -273,8 +270,7 @@ class _Run:
 
 
 def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState | None,
-              result: FetchResult, work: FeedWork | None, now: datetime,
-              known: dict[str, str] | None = None):
+              result: FetchResult, work: FeedWork | None, now: datetime):
     """Store one feed's parsed entries; every failure ends up in its state."""
     ids: list[int] = []
     updated: list[int] = []
@@ -286,8 +282,9 @@ def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState 
         if work.warning:
             log.info("%s: malformed feed, kept what could be read (%s)", source.id, work.warning)
         try:
-            ids, updated = store.upsert_entries(_not_elsewhere(store, source, work.items, known),
-                                                now)
+            # An article another feed also carries is stored for this feed too: both are kept,
+            # and story grouping (same link) shows it once, with this feed among its versions.
+            ids, updated = store.upsert_entries(work.items, now)
         except AggregatorError as e:
             result = replace(result, error=str(e))
     count = store.feed_entry_count(source.id) if (ids or prev is None) else prev.entry_count
@@ -328,17 +325,6 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
             continue
         out.append((entry, chash, features))
     return out
-
-
-def _not_elsewhere(store: Store, source: FeedSource, items, known: dict[str, str] | None) -> list:
-    """Drop new entries whose article another feed already stored (checked at store time, so
-    an article that two feeds carry in the same run is stored once)."""
-    if known is None:
-        known = store.known_hashes(source.id)
-    elsewhere = store.links_elsewhere(source.id, (e.link for e, _, _ in items
-                                                  if e.guid not in known))
-    return [(e, h, f) for e, h, f in items
-            if e.guid in known or not e.link or link_key(e.link) not in elsewhere]
 
 
 def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:

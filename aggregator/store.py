@@ -196,19 +196,6 @@ class Store:
         return dict(self.db.execute(
             "SELECT guid, content_hash FROM entries WHERE feed_id = ?", (feed_id,)))
 
-    def links_elsewhere(self, feed_id: str, links: Iterable[str | None]) -> set[str]:
-        """Which of ``links`` another feed already stored (compared by ``link_key``)."""
-        keys = {link_key(x) for x in links if x}
-        found: set[str] = set()
-        keys_list = [k for k in keys if k]
-        for i in range(0, len(keys_list), 500):
-            chunk = keys_list[i:i + 500]
-            q = ", ".join("?" for _ in chunk)
-            found.update(r[0] for r in self.db.execute(
-                f"SELECT DISTINCT link_key FROM entries WHERE feed_id != ? AND link_key IN ({q})",
-                (feed_id, *chunk)))
-        return found
-
     def upsert_entries(self, items: Sequence[tuple[Entry, str, bytes | None]],
                        now: datetime) -> tuple[list[int], list[int]]:
         """Store (entry, content hash, story features) triples.

@@ -58,7 +58,7 @@ def test_second_run_is_all_not_modified_or_unchanged(tmp_path, server, refused_u
     assert first.new_entries > 0 and again.new_entries == 0
 
 
-def test_an_article_two_feeds_carry_is_stored_once(tmp_path, server):
+def test_an_article_three_feeds_carry_is_kept_for_each_and_shown_once(tmp_path, server):
     body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
             b'<item><title>Same story</title><link>https://news.example/a?utm_source=x</link>'
             b'<guid>%s</guid><description>Text of the story.</description></item>'
@@ -68,7 +68,21 @@ def test_an_article_two_feeds_carry_is_stored_once(tmp_path, server):
     config = load_config(make_config(tmp_path, feeds))
     with Store(config.storage.path) as store:
         summary, _ = pipeline.update(config, store, now=NOW, workers=0)
-        assert summary.new_entries == 1 and store.entry_count() == 1
+        # every feed keeps its entry (its page, its count, its status)...
+        assert summary.new_entries == 3 and store.entry_count() == 3
+        stories = {e.story for e in store.entries()}
+        assert len(stories) == 1 and None not in stories  # ...in one story
+        for i in range(3):
+            assert store.feed_entry_count(f"feed{i}") == 1
+        pipeline.build_site(config, store)
+    site = config.site.output
+    front = (site / "index.html").read_text(encoding="utf-8")
+    # shown once, the other two feeds listed as its versions
+    assert front.count('class="entry-title"') == 1
+    versions = front.split('class="versions"', 1)[1]
+    assert sum(f"feeds/feed{i}.html" in versions for i in range(3)) == 2
+    for i in range(3):
+        assert "Same story" in (site / "feeds" / f"feed{i}.html").read_text(encoding="utf-8")
 
 
 def test_blocks_are_looked_at_only_when_they_can_differ():

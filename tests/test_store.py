@@ -6,7 +6,7 @@ import pytest
 
 from aggregator.errors import StoreError
 from aggregator.models import Entry, FeedState, Segment
-from aggregator.store import Store, link_key
+from aggregator.store import Store
 
 NOW = datetime(2025, 11, 20, 12, 0, tzinfo=timezone.utc)
 
@@ -34,13 +34,6 @@ def test_insert_update_and_reopen(tmp_path):
         assert e.segments == (Segment(0, 5, "en"),)
         assert e.published == NOW
         assert store.known_hashes("f1") == {"g1": "h2"}
-
-
-def test_same_link_from_another_feed_is_found(tmp_path):
-    with Store(tmp_path / "s.sqlite3") as store:
-        store.upsert_entries([(entry(), "h", None)], NOW)
-        assert store.links_elsewhere("f2", ["http://www.example.org/a/"]) == {link_key("https://example.org/a")}
-        assert store.links_elsewhere("f1", ["https://example.org/a"]) == set()
 
 
 def test_feed_state_round_trip(tmp_path):
