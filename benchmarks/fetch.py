@@ -251,9 +251,10 @@ class TreeMemory:
         return self.peak
 
 
-def measure(args: list[str]) -> tuple[dict, float, float]:
+def measure(args: list[str]) -> tuple[dict, float, float, float]:
     """Run this script with ``args`` in a subprocess: its JSON result, the peak resident memory
-    of its whole process tree (sampled, MB) and the largest single process's ru_maxrss (MB).
+    of its whole process tree (sampled, MB), the largest single process's ru_maxrss (MB) and
+    the CPU time (user + system, s) of the process and its reaped children (our parse workers).
 
     Both runs (ours and reader's) are measured the same way; the tree sum is the figure that
     counts, since our parse workers are separate processes.
@@ -269,7 +270,8 @@ def measure(args: list[str]) -> tuple[dict, float, float]:
         if os.waitstatus_to_exitcode(status) != 0:
             sys.exit(f"{' '.join(args)} failed:\n{err.read()[-3000:]}")
         # ru_maxrss of a reaped child covers its reaped children too (the largest one, not a sum)
-        return json.loads(out.read().strip().splitlines()[-1]), tree, usage.ru_maxrss / 1024
+        return (json.loads(out.read().strip().splitlines()[-1]), tree, usage.ru_maxrss / 1024,
+                usage.ru_utime + usage.ru_stime)
 
 
 def main() -> None:
@@ -309,34 +311,37 @@ def main() -> None:
                   f"loopback hosts; concurrency {a.workers}, per host 2")
             config = write_config(work, urls, a.workers)
             pool = ["--pool", str(a.pool)] if a.pool is not None else []
-            full, full_mem, full_max = measure(["--ours", str(config), *pool])
+            full, full_mem, full_max, full_cpu = measure(["--ours", str(config), *pool])
             print(f"ours, full run (fetch+parse+detect+store+render): {full['seconds']:7.2f} s   "
-                  f"peak {full_mem:6.1f} MB (largest process {full_max:5.1f})   "
+                  f"CPU {full_cpu:6.1f} s   peak {full_mem:6.1f} MB (largest process {full_max:5.1f})   "
                   f"({full['ok']} ok, {full['failed']} failed, {full['new_entries']} entries, "
                   f"{full['pages']} pages; {full['workers']} parse workers; update "
                   f"{full['update_seconds']:.1f} s, render {full['render_seconds']:.1f} s)")
-            again, again_mem, again_max = measure(["--ours", str(config), *pool])
+            again, again_mem, again_max, again_cpu = measure(["--ours", str(config), *pool])
             ratio = 100 * again["seconds"] / full["seconds"]
             print(f"ours, all-304 run:                                {again['seconds']:7.2f} s   "
-                  f"peak {again_mem:6.1f} MB (largest process {again_max:5.1f})   "
+                  f"CPU {again_cpu:6.1f} s   peak {again_mem:6.1f} MB (largest process {again_max:5.1f})   "
                   f"({again['not_modified']} not modified, {again['ok']} ok, {again['pages']} "
                   f"pages; {ratio:.1f} % of the full run)")
             if not a.skip_reader:
                 urls_file = work / "urls.json"
                 urls_file.write_text(json.dumps(urls))
                 try:
-                    rd, rd_mem, rd_max = measure(["--reader", str(work / "reader.sqlite"),
-                                                  str(urls_file), str(a.workers)])
+                    rd, rd_mem, rd_max, rd_cpu = measure(["--reader", str(work / "reader.sqlite"),
+                                                          str(urls_file), str(a.workers)])
                 except SystemExit as e:
                     print(f"reader: could not run ({str(e).strip().splitlines()[-1]}); "
                           "pip install reader")
                 else:
                     print(f"reader {_reader_version()}, update_feeds(workers={a.workers}):"
-                          f"{'':14s}{rd['seconds']:7.2f} s   peak {rd_mem:6.1f} MB "
+                          f"{'':14s}{rd['seconds']:7.2f} s   CPU {rd_cpu:6.1f} s   peak {rd_mem:6.1f} MB "
                           f"(largest process {rd_max:5.1f})   "
                           f"({rd['entries']} entries, {rd['failed']} failed)")
                     print(f"ours vs reader: {rd['seconds'] / full['seconds']:.2f}x "
-                          f"({'faster' if full['seconds'] < rd['seconds'] else 'SLOWER'})")
+                          f"({'faster' if full['seconds'] < rd['seconds'] else 'SLOWER'}); "
+                          f"CPU: ours {full_cpu / rd_cpu:.1f}x reader's (update "
+                          f"{full['update_seconds']:.1f} s of wall time, render "
+                          f"{full['render_seconds']:.1f} s)")
             print("targets: full < reader; all-304 <= 10 % of full; peak <= 300 MB at 1,000 feeds")
         finally:
             server.terminate()
