@@ -1,7 +1,10 @@
-"""``lang`` marks on the blocks of an entry that are written in another language.
+"""``lang`` marks on the blocks of an entry that are written in another language, and Unicode
+for the blocks written in a legacy font encoding.
 
 A blog post in English with a Tamil commentary paragraph and a Sinhala note: each paragraph gets
-its own ``lang`` so browsers pick the right fonts, screen readers the right voice. Works on HTML
+its own ``lang`` so browsers pick the right fonts, screen readers the right voice. A post typed
+in the Bamini or FM Abhaya font is Latin letters in the feed ("ntw;wp"): its paragraphs are
+converted to Unicode Tamil or Sinhala, so readers without that font can read them. Works on HTML
 that ``sanitize`` already made safe.
 """
 
@@ -12,7 +15,7 @@ from typing import Callable
 
 from .htmltree import Element, parse_fragment, text_of, to_html
 
-__all__ = ["annotate_blocks"]
+__all__ = ["annotate_blocks", "convert_legacy_blocks"]
 
 _WS = re.compile(r"\s+")
 _CONTAINERS = {"div", "section", "article", "blockquote", "aside", "header", "footer",
@@ -36,6 +39,61 @@ def annotate_blocks(html: str, lang_of: Callable[[str], str | None], entry_lang:
     root = parse_fragment(html)
     changed = _annotate_children(root, lang_of, entry_lang, top=True)
     return to_html(root.children) if changed else html
+
+
+def convert_legacy_blocks(html: str, encoding_of: Callable[[str], str | None],
+                          convert: Callable[[str, str], str]) -> str:
+    """``html`` with the text of each block that ``encoding_of(text)`` names a legacy encoding
+    for (``"bamini"``, ``"fm-abhaya"``...) replaced by ``convert(text, encoding)``.
+
+    A block is a run of inline content between block tags (p, li, div...) and ``<br>``: a
+    line typed in a legacy font, then a credit line in English, are judged apart.
+    Each block is judged on its own, so English paragraphs of the same post stay as they are.
+    Markup inside a block (links, bold) is kept: each of its texts is converted.
+    """
+    if not html or not html.strip():
+        return html or ""
+    root = parse_fragment(html)
+    return to_html(root.children) if _convert_in(root, encoding_of, convert) else html
+
+
+def _convert_in(el: Element, encoding_of, convert) -> bool:
+    changed = False
+    kids = el.children
+    run: list[int] = []  # indices in kids of the current block's nodes
+
+    def flush() -> None:
+        nonlocal changed
+        text = _WS.sub(" ", "".join(text_of(kids[i]) for i in run)).strip()
+        enc = encoding_of(text) if _HAS_LETTER.search(text) else None
+        if enc:
+            for i in run:
+                n = kids[i]
+                if isinstance(n, str):
+                    kids[i] = convert(n, enc)
+                else:
+                    _convert_all(n, enc, convert)
+            changed = True
+        run.clear()
+
+    for i, c in enumerate(kids):
+        if isinstance(c, Element) and (c.tag in _CONTAINERS or c.tag in _LEAVES
+                                       or c.tag in ("br", "hr")):
+            flush()
+            if c.tag in ("br", "hr"):
+                continue
+            changed |= _convert_in(c, encoding_of, convert)  # its blocks, or its lines
+        else:
+            run.append(i)
+    flush()
+    return changed
+
+
+def _convert_all(el: Element, enc: str, convert) -> None:
+    el.children = [convert(c, enc) if isinstance(c, str) else c for c in el.children]
+    for c in el.children:
+        if isinstance(c, Element):
+            _convert_all(c, enc, convert)
 
 
 def _detect(text: str, lang_of: Callable[[str], str | None], entry_lang: str) -> str | None:

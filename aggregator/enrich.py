@@ -7,6 +7,7 @@ Pure apart from the clock: ``pipeline`` calls :func:`enrich` for every new or ch
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -61,12 +62,23 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
             found = block_langs[block] = d.lang if d.confidence >= 0.6 and d.lang != "und" else None
         return found
 
+    def legacy_of(block: str) -> str | None:
+        return language.detect(block).legacy_encoding
+
     full = sanitize.sanitize_html(body, pe.base) if body else ""
+    legacy = det.legacy_encoding or (title_det.legacy_encoding if title_det else None)
+    if legacy and full:
+        # typed in a legacy font (Bamini, FM Abhaya...): shown, classified and grouped as the
+        # Unicode text it stands for; each block is judged alone (an English paragraph stays)
+        full = blocklang.convert_legacy_blocks(full, legacy_of, _to_unicode)
+        text = sanitize.html_to_text(full)
     # Blocks are looked at one by one only when they may be in another language than the entry.
     mixed = may_mix(text, det, lang, whole=len(text) <= 3000)
     content_html = (blocklang.annotate_blocks(full, lang_of, lang) if mixed else full) if full else ""
     if pe.summary and pe.content:
         summary_src = sanitize.sanitize_html(pe.summary, pe.base)
+        if legacy and summary_src:
+            summary_src = blocklang.convert_legacy_blocks(summary_src, legacy_of, _to_unicode)
         summary_mixed = may_mix(sanitize.html_to_text(pe.summary), None, lang, whole=False)
     else:  # the body is the summary: sanitised once
         summary_src, summary_mixed = full, mixed
@@ -88,6 +100,12 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
                   segments=det.segments)
     features = topics.story_key_features(title, text, lang, pe.link)
     return entry, features
+
+
+def _to_unicode(text: str, encoding: str) -> str:
+    from .language.legacy import to_unicode
+
+    return unicodedata.normalize("NFC", to_unicode(text, encoding))
 
 
 def may_mix(text: str, det, lang: str, *, whole: bool) -> bool:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from aggregator import enrich, pipeline
 from aggregator.config import load_config
 from aggregator.models import Detection, Segment
+from aggregator.sanitize import html_to_text
 from aggregator.store import Store
 from test_pipeline_e2e import serve_all, make_config
 
@@ -116,3 +119,45 @@ def test_default_workers_grow_with_feeds_and_cores():
     assert default_workers(POOL_TWO_FEEDS, cpus=1) == 1  # one core: a second worker only competes
     assert default_workers(POOL_TWO_FEEDS, cpus=2) == 2
     assert default_workers(5000, cpus=64) == 2  # each worker holds its own models: capped
+
+
+def test_a_post_typed_in_a_legacy_font_is_stored_and_shown_in_unicode(tmp_path, server):
+    from xml.sax.saxutils import escape
+
+    from aggregator.language import normalize
+
+    sample = Path(__file__).resolve().parent / "data" / "langid" / "sample.jsonl"
+    rows = [json.loads(x) for x in sample.open(encoding="utf-8") if '"unicode"' in x]
+    tscii = [r for r in rows if r["encoding"] == "tscii"]
+    fm = [r for r in rows if r["encoding"] == "fm-abhaya"]
+    english = "An English paragraph about the book release in Chennai yesterday evening."
+
+    def item(guid: str, title: str, paragraphs: list[str]) -> str:
+        html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)  # "<" is a letter in FM Abhaya
+        return (f"<item><title>{escape(title)}</title><guid>{guid}</guid>"
+                f"<link>https://blog.example/{guid}</link>"
+                f"<description>{escape(html)}</description></item>")
+
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+            + item("ta1", tscii[1]["text"], [tscii[0]["text"], tscii[2]["text"], english])
+            + item("si1", fm[2]["text"], [fm[0]["text"], fm[1]["text"]])
+            + "</channel></rss>").encode("utf-8")
+    config = load_config(make_config(tmp_path, [("Legacy", server.serve_bytes("/l.xml", body))]))
+    with Store(config.storage.path) as store:
+        pipeline.update(config, store, now=NOW, workers=0)
+        got = {e.guid.rsplit("/", 1)[-1]: e for e in store.entries()}
+        assert set(got) == {"ta1", "si1"}
+        pipeline.build_site(config, store)
+    ta, si = got["ta1"], got["si1"]
+    assert (ta.lang, ta.legacy_encoding, si.lang, si.legacy_encoding) == ("ta", "tscii", "si", "fm-abhaya")
+    for e, refs in ((ta, [tscii[0], tscii[2]]), (si, [fm[0], fm[1]])):
+        full = normalize(html_to_text(e.content_html or e.summary_html))
+        assert all(normalize(r["unicode"]) in full for r in refs), full
+        start = " ".join(normalize(refs[0]["unicode"]).split()[:6])  # the excerpt's first words
+        assert normalize(html_to_text(e.summary_html)).startswith(start)
+    # the English paragraph of the Tamil post is left as it was, and marked as English
+    assert f'<p lang="en">{english}</p>' in (ta.content_html or ta.summary_html)
+    # the titles too (the original kept), and the page readers open shows Unicode text
+    assert ta.original_title == tscii[1]["text"] and normalize(ta.title) == normalize(tscii[1]["unicode"])
+    page = (config.site.output / "feeds" / "legacy.html").read_text(encoding="utf-8")
+    assert normalize(fm[0]["unicode"]).split()[0] in page and fm[0]["text"] not in page

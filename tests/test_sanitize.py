@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.blocklang import annotate_blocks
+from aggregator.blocklang import annotate_blocks, convert_legacy_blocks
 from aggregator.sanitize import excerpt_html, html_to_text, sanitize_html
 from xss_check import executable_markup, payloads
 
@@ -15,7 +15,10 @@ BASE = "https://blog.example/2024/05/post.html"
 def test_payload_is_harmless(payload):
     for out in (sanitize_html(payload, BASE), sanitize_html(payload, None),
                 excerpt_html(payload, 60),
-                annotate_blocks(sanitize_html(payload, BASE), lambda t: "ta", "en")):
+                annotate_blocks(sanitize_html(payload, BASE), lambda t: "ta", "en"),
+                # a converted legacy-font text is escaped like any text, whatever it turns into
+                convert_legacy_blocks(sanitize_html(payload, BASE), lambda t: "bamini",
+                                      lambda t, enc: t + "<script>alert(1)</script>")):
         assert executable_markup(out) == [], (payload, out)
         assert "javascript" not in out.lower() or "javascript:" not in out.lower().replace(" ", "")
 
@@ -182,3 +185,27 @@ def test_annotate_keeps_output_safe():
     html = sanitize_html('<p title="&quot;&gt;&lt;script&gt;">தமிழ் &lt;script&gt;</p>', None)
     out = annotate_blocks(html, _script_lang, "en")
     assert "<script" not in out and executable_markup(out) == []
+
+
+def _legacy_of(text: str) -> str | None:
+    return "bamini" if text.startswith("LEG") else None
+
+
+def _upper(text: str, enc: str) -> str:
+    assert enc == "bamini"
+    return text.upper()
+
+
+def test_legacy_blocks_are_converted_one_by_one():
+    html = ("<p>LEG one <b>bold</b> <a href=\"https://x.example/\">link</a></p><p>English stays</p>"
+            "<div>LEG two<br><br>Photo: agency</div><ul><li>LEG three</li><li>plain</li></ul>"
+            "LEG top run<br>top English")
+    out = convert_legacy_blocks(html, _legacy_of, _upper)
+    assert out == ('<p>LEG ONE <b>BOLD</b> <a href="https://x.example/">LINK</a></p>'
+                   "<p>English stays</p><div>LEG TWO<br><br>Photo: agency</div>"
+                   "<ul><li>LEG THREE</li><li>plain</li></ul>LEG TOP RUN<br>top English")
+
+
+def test_no_legacy_block_leaves_the_html_as_it_was():
+    html = "<p>English <b>only</b></p>\n<p>and more</p>"
+    assert convert_legacy_blocks(html, _legacy_of, _upper) is html
