@@ -405,3 +405,17 @@ def test_world_means_outside_sri_lanka():
     # a user who removed "local" keeps "world"
     no_local = tuple(t for t in topics if t.id != "local")
     assert assign_topic(mannar, "", "ta", topics=no_local, threshold=0.0).topic != "local"
+
+
+def test_romanized_tamil_and_sinhala_are_read_by_the_english_model():
+    # Latin letters: the native-script models know none of these words, the English one knows
+    # the English words such posts borrow
+    topics = tuple(TopicDef(t.id, t.names, {}) for t in load_default_topics())
+    si = assign_topic("aanduwa aluth budget eka parliament ekata idiripath kala", "", "si",
+                      topics=topics, threshold=0.0)
+    ta = assign_topic("election la yaaru jeyippaanga nu theriyala", "", "ta", topics=topics,
+                      threshold=0.0)
+    assert si.why.startswith("classifier ") and "budget" in si.why and si.topic in ("business", "politics")
+    assert ta.why.startswith("classifier ") and "election" in ta.why and ta.topic == "politics"
+    # native-script text keeps its own model
+    assert classify("ශ්‍රී ලංකා ක්‍රිකට් කණ්ඩායම ජය ගනී", "", "si")[0] == "sports"

@@ -110,7 +110,14 @@ def features(title: str, text: str) -> dict[str, float]:
 
 
 def model_language(text: str, lang: str) -> str | None:
-    """Which per-language model reads ``text``: the detected language, else the dominant script."""
+    """Which per-language model reads ``text``: the detected language, else the dominant script.
+
+    Tamil or Sinhala written in Latin letters (romanized, "Tanglish"/"Singlish") is read by the
+    English model: its words are Latin, the Tamil and Sinhala models know native-script words,
+    and the English words such posts borrow ("budget eka parliament ekata") carry the topic.
+    """
+    if lang in ("ta", "si") and not _SCRIPTS[lang].search(text) and _SCRIPTS["en"].search(text):
+        return "en"
     if lang in ("en", "ta", "si"):
         return lang
     counts = {k: len(p.findall(text)) for k, p in _SCRIPTS.items()}
@@ -193,14 +200,18 @@ class LinearModel:
         return [b + sum(map(mul, xs, map(col.__getitem__, rows))) * inv
                 for b, col in zip(self.bias, self.columns)]
 
-    def evidence(self, feats: dict[str, float], topic: str, against: str) -> list[str]:
-        """The known features, most first, that raise ``topic``'s score over ``against``'s
-        (their TF-IDF weight times the difference of the two classes' weights)."""
+    def evidence(self, feats: dict[str, float], topic: str, against: str,
+                 kinds: tuple[str, ...] = ("w:", "b:")) -> list[str]:
+        """The known features of ``kinds``, most first, that raise ``topic``'s score over
+        ``against``'s (their TF-IDF weight times the difference of the two classes' weights)."""
         ci, cj = self.classes.index(topic), self.classes.index(against)
         wi, wj = self.columns[ci], self.columns[cj]
         found = []
+        rows = self.rows
         for f, tf in feats.items():
-            r = self.rows.get(f)
+            if not f.startswith(kinds):
+                continue
+            r = rows.get(f)
             if r is not None:
                 d = tf * self.idf[r] * (wi[r] - wj[r])
                 if d > 0:
@@ -282,12 +293,10 @@ def explain(title: str, text: str, lang: str, topic: str, against: str, n: int =
     out: list[str] = []
     surface: dict[str, str] | None = None
     for f in model.evidence(feats, topic, against):
-        kind, _, term = f.partition(":")
-        if kind not in ("w", "b"):
-            continue
-        if surface is None:
+        term = f[2:]
+        if surface is None and term.isascii():  # English words are stemmed: find them as written
             surface = _surface_words(title, text)
-        words = " ".join(surface.get(t, t) for t in term.split(" "))
+        words = " ".join((surface or {}).get(t, t) for t in term.split(" "))
         if words not in out:
             out.append(words)
             if len(out) == n:
@@ -298,7 +307,7 @@ def explain(title: str, text: str, lang: str, topic: str, against: str, n: int =
 def _surface_words(title: str, text: str) -> dict[str, str]:
     """Feature term -> the word as first written (English words are stemmed in features)."""
     out: dict[str, str] = {}
-    for w in _WORD.findall(f"{title} {text[:20000]}"):
+    for w in _WORD.findall(f"{title} {text[:5000]}"):
         low = normalize(w)
         key = en_stem(low) if low.isascii() else low
         out.setdefault(key, w)
