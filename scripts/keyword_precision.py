@@ -57,8 +57,6 @@ def cv_predictions() -> dict[tuple, str]:
     always in). Keyed like train_topics' duplicate check: (lang, title, text[:300])."""
     from ruamel.yaml import YAML
 
-    from aggregator.topics.classifier import LinearModel
-
     yaml = YAML(typ="safe")
     docs = train.training_docs(train.load_rows(),
                                yaml.load(train.SEEDS.read_text(encoding="utf-8")) or {},
@@ -72,15 +70,11 @@ def cv_predictions() -> dict[tuple, str]:
         by_lang[k[0]].append(k[:3])
     out: dict[tuple, str] = {}
     for lang, ds in docs.items():
-        real = [j for j, d in enumerate(ds) if d[3]]
-        for k in range(5):
-            held = {j for n, j in enumerate(real) if n % 5 == k}
-            model = LinearModel(train.export(*train.fit([d for j, d in enumerate(ds) if j not in held])))
-            for n, j in enumerate(real):
-                if j in held:
-                    s = model.scores(ds[j][1])
-                    if s is not None:
-                        out[by_lang[lang][n]] = model.classes[max(range(len(s)), key=s.__getitem__)]
+        n_of = {j: n for n, j in enumerate(j for j, d in enumerate(ds) if d[3])}
+        for j, model in train.cross_validated(ds):
+            s = model.scores(ds[j][1])
+            if s is not None:
+                out[by_lang[lang][n_of[j]]] = model.classes[max(range(len(s)), key=s.__getitem__)]
     return out
 
 

@@ -100,10 +100,11 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
         if model_language(f"{title} {text[:500]}", lang) is None:
             return TopicAssignment(OTHER, 0.0, "classifier: no model for this language")
         return TopicAssignment(OTHER, 0.0, "classifier: no known words")
-    tid, second = sorted(p, key=p.get, reverse=True)[:2] if len(p) > 1 else (max(p), max(p))
+    ranked = sorted(p, key=p.get, reverse=True)
+    tid = ranked[0]
     conf = p[tid]
     # the words that made this topic win over the runner-up: what a user would add as keywords
-    words = ", ".join(explain(title, text, lang, tid, second)) if second != tid else ""
+    words = ", ".join(explain(title, text, lang, tid, ranked[1])) if len(ranked) > 1 else ""
     said = f" ({words})" if words else ""
     if tid not in known:
         # A removed topic is never returned, and its entries do not drift into a neighbour.
