@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import fields
-from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import StoreError
+from .links import normalize_link
 from .models import Entry, FeedState, Segment
 
 SCHEMA_VERSION = 1
@@ -62,27 +61,6 @@ _ENTRY_COLS = ("feed_id", "guid", "link", "link_key", "title", "original_title",
                "topic_why", "categories", "story", "features", "content_hash")
 _STATE_COLS = tuple(f.name for f in fields(FeedState) if f.name != "entry_count")
 _TIME_STATE = {"last_attempt", "last_success", "next_due"}
-
-
-def link_key(link: str | None) -> str | None:
-    """A link normalised for "same article" checks: no scheme, www, fragment or tracking."""
-    if not link:
-        return None
-    return _link_key(link)
-
-
-@lru_cache(maxsize=8192)  # a stored entry's link is keyed when checked and again when written
-def _link_key(link: str) -> str:
-    try:
-        parts = urlsplit(link.strip())
-    except ValueError:
-        return link
-    host = parts.netloc.lower().removeprefix("www.")
-    query = parts.query and urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-         if not k.lower().startswith(("utm_", "fbclid", "gclid", "ref"))])
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit(("", host, path, query, ""))
 
 
 def _t(dt: datetime | None) -> str | None:
@@ -230,7 +208,7 @@ class Store:
     @staticmethod
     def _values(e: Entry, chash: str, features: bytes | None, now: datetime) -> list:
         segs = json.dumps([[s.start, s.end, s.lang] for s in e.segments])
-        return [e.feed_id, e.guid, e.link, link_key(e.link), e.title, e.original_title,
+        return [e.feed_id, e.guid, e.link, normalize_link(e.link), e.title, e.original_title,
                 e.summary_html, e.content_html, e.author, _t(e.published), _t(now), e.lang,
                 e.lang_confidence, int(e.romanized), e.legacy_encoding, segs, e.topic,
                 e.topic_confidence, e.topic_why, json.dumps(list(e.categories), ensure_ascii=False),

@@ -86,6 +86,10 @@ def test_an_article_three_feeds_carry_is_kept_for_each_and_shown_once(tmp_path, 
     assert sum(f"feeds/feed{i}.html" in versions for i in range(3)) == 2
     for i in range(3):
         assert "Same story" in (site / "feeds" / f"feed{i}.html").read_text(encoding="utf-8")
+    # the site's own feeds carry the article once too
+    items = json.loads((site / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert len(items) == 1 and items[0]["_aggregator"]["story"]
+    assert (site / "atom.xml").read_text(encoding="utf-8").count("<entry") == 1
 
 
 def test_blocks_are_looked_at_only_when_they_can_differ():

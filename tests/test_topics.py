@@ -183,6 +183,8 @@ def test_normalize_link():
     a = normalize_link("https://www.example.lk/news/123/?utm_source=rss&utm_medium=feed&id=7#top")
     assert a == normalize_link("http://example.lk/news/123?id=7") == "example.lk/news/123?id=7"
     assert normalize_link("https://example.lk/a") != normalize_link("https://example.lk/b")
+    assert normalize_link("http://example.lk:bad/x") == "http://example.lk:bad/x"  # no crash
+    assert normalize_link("  ") is None and normalize_link(None) is None
 
 
 def test_same_link_with_tracking_params_same_story():

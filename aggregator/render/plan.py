@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Mapping, Sequence
 
+from ..links import normalize_link
 from ..models import Entry, FeedView, SiteData
 
 OTHER = "other"
@@ -225,11 +226,23 @@ class Planner:
 
 
 def feed_entries(planner: Planner, lang: str | None, limit: int) -> list[Entry]:
-    """Entries for atom.xml / feed.json: the front page's, newest first, capped."""
-    es = planner.window()
-    if lang is not None:
-        es = [e for e in planner.entries if e.lang == lang][:limit]
-    return es[:limit]
+    """Entries for atom.xml / feed.json: the front page's, newest first, capped. An article
+    several feeds carry (same story, same link) is one item, its newest copy: a feed reader
+    would show it once per feed otherwise. Other versions of a story (other links, other
+    languages) stay items of their own, each with its ``_aggregator.story``."""
+    es = planner.window() if lang is None else [e for e in planner.entries if e.lang == lang]
+    out: list[Entry] = []
+    seen: set[tuple[str, str]] = set()
+    for e in es:
+        key = normalize_link(e.link) if e.story else None
+        if key is not None:
+            if (e.story, key) in seen:
+                continue
+            seen.add((e.story, key))
+        out.append(e)
+        if len(out) == limit:
+            break
+    return out
 
 
 def feed_view_language(fv: FeedView) -> str | None:

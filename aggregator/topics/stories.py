@@ -36,8 +36,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ..links import normalize_link
 from .keywords import words
 
 WINDOW = timedelta(days=3)
@@ -49,8 +49,6 @@ MAX_BODY_WORDS = 300
 QUERY_TERMS = 25  # a new entry's most distinctive terms used to find candidates
 MAGIC = b"ST1"
 _HEAD = struct.Struct("<3sBQQH")
-_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src", "cmpid", "ocid",
-             "at_medium", "at_campaign", "rss", "from")
 _EN_STOP = frozenset(
     "a an the of to in on at for by with from and or but is are was were be been has have had it "
     "its this that these those as after over into than said says will would can could he she they "
@@ -67,26 +65,6 @@ class StoryItem:
     published: datetime  # publication time (UTC)
     features: bytes  # story_key_features(...) as stored; b"" when unknown
     story: str | None = None  # story id already assigned (recent entries), None for new ones
-
-
-def normalize_link(link: str | None) -> str | None:
-    """The link with scheme, ``www.``, trailing slash, fragment and tracking parameters dropped."""
-    if not link or not link.strip():
-        return None
-    try:
-        u = urlsplit(link.strip())
-    except ValueError:
-        return link.strip()
-    host = (u.hostname or "").lower()
-    if host.startswith("www."):
-        host = host[4:]
-    if u.port and u.port not in (80, 443):
-        host = f"{host}:{u.port}"
-    query = [(k, v) for k, v in parse_qsl(u.query, keep_blank_values=True)
-             if not any(k.lower() == t or k.lower().startswith(t) for t in _TRACKING)]
-    path = u.path.rstrip("/") or ""
-    q = urlencode(sorted(query))
-    return f"{host}{path}" + (f"?{q}" if q else "")
 
 
 def _h64(s: str) -> int:
