@@ -70,6 +70,13 @@ def test_classifier_why_names_the_words_it_relied_on():
                      topics=load_default_topics(), threshold=1.01)
     assert b.topic == "other" and "< 1.01 (business: " in b.why, b.why
     # Tamil and Sinhala words are shown as written too
+    headline = "கொலை வழக்கு: சந்தேக நபரிடம் பொலிஸார் விசாரணை"
+    d = assign_topic(headline, "", "ta", threshold=0.0,
+                     topics=tuple(TopicDef(t.id, t.names, {}) for t in load_default_topics()))
+    shown = d.why.split("(", 1)[1].rstrip(")").split(", ")
+    # the Tamil model's stems (word prefixes) are shown as the headline's words that start with them
+    assert d.topic == "crime" and len(shown) == 3, d.why
+    assert set(shown) <= set(headline.replace(":", "").split()), d.why
     bare = tuple(TopicDef(t.id, t.names, {}) for t in (POLITICS, SPORTS))
     c = assign_topic("ஜனாதிபதி தேர்தல் பிரச்சாரம் ஆரம்பம்", "", "ta", topics=bare, threshold=0.0)
     assert c.topic == "politics" and c.why.startswith("classifier ") and any(w in c.why for w in ("ஜனாதிபதி", "தேர்தல்", "பிரச்சாரம்")), c.why

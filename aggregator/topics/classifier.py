@@ -285,19 +285,23 @@ def proba(title: str, text: str, lang: str, models: dict[str, LinearModel] | Non
 
 def explain(title: str, text: str, lang: str, topic: str, against: str, n: int = 3) -> list[str]:
     """Up to ``n`` words of the entry (as written, bigrams as two words) that made the shipped
-    classifier prefer ``topic`` to ``against``, the strongest first; letter n-grams and word
-    prefixes are not shown (they do not read as words)."""
+    classifier prefer ``topic`` to ``against``, the strongest first. A Tamil or Sinhala word
+    prefix (the models' stems) is shown as the entry's first word that starts with it; letter
+    n-grams are not shown (they do not read as words)."""
     model, feats = _read(title, text, lang, None)
     if model is None or topic not in model.classes or against not in model.classes:
         return []
     out: list[str] = []
     surface: dict[str, str] | None = None
-    for f in model.evidence(feats, topic, against):
+    for f in model.evidence(feats, topic, against, kinds=("w:", "b:", "p:")):
         term = f[2:]
-        if surface is None and term.isascii():  # English words are stemmed: find them as written
-            surface = _surface_words(title, text)
-        words = " ".join((surface or {}).get(t, t) for t in term.split(" "))
-        if words not in out:
+        if surface is None and (f[0] == "p" or term.isascii()):
+            surface = _surface_words(title, text)  # English words are stemmed: find them as written
+        if f[0] == "p":
+            words = next((w for key, w in (surface or {}).items() if key.startswith(term)), "")
+        else:
+            words = " ".join((surface or {}).get(t, t) for t in term.split(" "))
+        if words and words not in out:
             out.append(words)
             if len(out) == n:
                 break
