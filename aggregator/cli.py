@@ -342,7 +342,7 @@ def cmd_classify(args) -> int:
 
     def one(title: str, text: str) -> dict:
         lang = language.detect(f"{title}\n{text}").lang
-        a = topics.assign_topic(title, text, lang, topics=defs)
+        a = topics.assign_topic(title, text, lang, topics=defs, words=True)
         return {"topic": a.topic, "confidence": round(a.confidence, 3), "why": a.why,
                 "language": lang}
 

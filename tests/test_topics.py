@@ -58,27 +58,31 @@ def test_classifier_is_last():
 
 
 def test_classifier_why_names_the_words_it_relied_on():
-    # what a user would add as keywords: words of the entry as written (not stems), most first
+    # what a user would add as keywords: words of the entry as written (not stems), most first;
+    # asked for (aggregator classify does), not paid for by every stored entry
+    plain = assign_topic("Company shares slump after profit warning", "", "en",
+                         topics=load_default_topics(), threshold=0.0)
+    assert plain.topic == "business" and "(" not in plain.why
     a = assign_topic("Company shares slump after profit warning", "", "en",
-                     topics=load_default_topics(), threshold=0.0)
+                     topics=load_default_topics(), threshold=0.0, words=True)
     assert a.topic == "business" and a.why.startswith("classifier ")
     words = a.why.split("(", 1)[1].rstrip(")").split(", ")
     assert words and set(words) <= {"Company", "shares", "slump", "profit", "warning"}, a.why
     assert "profit" in words
     # below the threshold: the topic it would have been, and why
     b = assign_topic("Company shares slump after profit warning", "", "en",
-                     topics=load_default_topics(), threshold=1.01)
+                     topics=load_default_topics(), threshold=1.01, words=True)
     assert b.topic == "other" and "< 1.01 (business: " in b.why, b.why
     # Tamil and Sinhala words are shown as written too
     headline = "கொலை வழக்கு: சந்தேக நபரிடம் பொலிஸார் விசாரணை"
-    d = assign_topic(headline, "", "ta", threshold=0.0,
+    d = assign_topic(headline, "", "ta", threshold=0.0, words=True,
                      topics=tuple(TopicDef(t.id, t.names, {}) for t in load_default_topics()))
     shown = d.why.split("(", 1)[1].rstrip(")").split(", ")
     # the Tamil model's stems (word prefixes) are shown as the headline's words that start with them
     assert d.topic == "crime" and len(shown) == 3, d.why
     assert set(shown) <= set(headline.replace(":", "").split()), d.why
     bare = tuple(TopicDef(t.id, t.names, {}) for t in (POLITICS, SPORTS))
-    c = assign_topic("ஜனாதிபதி தேர்தல் பிரச்சாரம் ஆரம்பம்", "", "ta", topics=bare, threshold=0.0)
+    c = assign_topic("ஜனாதிபதி தேர்தல் பிரச்சாரம் ஆரம்பம்", "", "ta", topics=bare, threshold=0.0, words=True)
     assert c.topic == "politics" and c.why.startswith("classifier ") and any(w in c.why for w in ("ஜனாதிபதி", "தேர்தல்", "பிரச்சாரம்")), c.why
 
 
@@ -421,10 +425,32 @@ def test_romanized_tamil_and_sinhala_are_read_by_the_english_model():
     # the English words such posts borrow
     topics = tuple(TopicDef(t.id, t.names, {}) for t in load_default_topics())
     si = assign_topic("aanduwa aluth budget eka parliament ekata idiripath kala", "", "si",
-                      topics=topics, threshold=0.0)
+                      topics=topics, threshold=0.0, words=True)
     ta = assign_topic("election la yaaru jeyippaanga nu theriyala", "", "ta", topics=topics,
-                      threshold=0.0)
+                      threshold=0.0, words=True)
     assert si.why.startswith("classifier ") and "budget" in si.why and si.topic in ("business", "politics")
     assert ta.why.startswith("classifier ") and "election" in ta.why and ta.topic == "politics"
     # native-script text keeps its own model
     assert classify("ශ්‍රී ලංකා ක්‍රිකට් කණ්ඩායම ජය ගනී", "", "si")[0] == "sports"
+
+
+def test_classify_command_text_and_jsonl(tmp_path, monkeypatch, capsys):
+    import io
+    import json
+
+    from aggregator.cli import main
+
+    missing = str(tmp_path / "none.yaml")  # no config: the default taxonomy
+    assert main(["classify", "--config", missing, "Company shares slump after profit warning"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["topic"] == "business" and out["language"] == "en"
+    assert out["why"].startswith("classifier ") and "profit" in out["why"]  # the words are shown
+    lines = [json.dumps({"title": "Batsman hits a century as the home side wins the test match",
+                         "text": ""}),
+             "not json",
+             json.dumps({"title": "ශ්‍රී ලංකා ක්‍රිකට් කණ්ඩායම ජය ගනී", "text": ""}, ensure_ascii=False)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert main(["classify", "--config", missing, "--jsonl"]) == 1  # one bad line
+    got = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [g.get("topic") for g in got] == ["sports", None, "sports"]
+    assert "error" in got[1] and got[2]["language"] == "si"

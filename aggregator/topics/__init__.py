@@ -52,8 +52,12 @@ def load_default_topics() -> tuple[TopicDef, ...]:
 
 def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef],
                  feed_topics: Sequence[str] = (), categories: Sequence[str] = (),
-                 threshold: float | None = None) -> TopicAssignment:
-    """The topic of one entry and why (see the module docstring for the order)."""
+                 threshold: float | None = None, words: bool = False) -> TopicAssignment:
+    """The topic of one entry and why (see the module docstring for the order).
+
+    With ``words``, a classifier verdict's why also names the entry's words that weighed most
+    for it over the runner-up (``aggregator classify`` shows them; the pipeline, which stores
+    the why but shows it nowhere, does not pay for them)."""
     ids = [t.id for t in topics]
     known = set(ids)
     if feed_topics and feed_topics[0] in known:
@@ -104,14 +108,14 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
     tid = ranked[0]
     conf = p[tid]
     # the words that made this topic win over the runner-up: what a user would add as keywords
-    words = ", ".join(explain(title, text, lang, tid, ranked[1])) if len(ranked) > 1 else ""
-    said = f" ({words})" if words else ""
+    shown = ", ".join(explain(title, text, lang, tid, ranked[1])) if words and len(ranked) > 1 else ""
+    said = f" ({shown})" if shown else ""
     if tid not in known:
         # A removed topic is never returned, and its entries do not drift into a neighbour.
         return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f}: {tid} not configured{said}")
     if conf < limit:
         return TopicAssignment(OTHER, round(conf, 3),
-                               f"classifier {conf:.2f} < {limit:.2f} ({tid}{': ' + words if words else ''})")
+                               f"classifier {conf:.2f} < {limit:.2f} ({tid}{': ' + shown if shown else ''})")
     if tid == "world" and "local" in known:
         # "world" means outside Sri Lanka: a story set in a Sri Lankan town is local news
         place = sri_lankan_place(f"{norm_title} {norm_text[:300]}")
