@@ -33,15 +33,8 @@ train = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(train)
 
 AG = {"World": "world", "Sports": "sports", "Business": "business", "Sci/Tech": "science-tech"}
-LOCAL_OK = {"local", "politics", "crime", "education", "health"}
 TAMIL_SUBJECTS = {"cinema", "crime", "finance", "politics", "science-technology", "sports", "world",
                   "education-employement"}
-
-
-def correct(label_topic: str, predicted: str) -> bool:
-    if label_topic == "local":
-        return predicted in LOCAL_OK
-    return predicted == label_topic
 
 
 def confusion(pairs: list[tuple[str, str]], title: str) -> None:
@@ -77,11 +70,11 @@ def evaluate(name: str, rows: list[tuple[str, dict, str]], defaults) -> dict[str
         full.append((want, a.topic))
         if a.topic != "other":
             covered += 1
-            covered_ok += correct(want, a.topic)
+            covered_ok += train.correct(want, a.topic)
     dt = time.perf_counter() - t0
     n = len(rows)
-    acc_bare = sum(correct(w, g) for w, g in bare) / n
-    acc_full = sum(correct(w, g) for w, g in full) / n
+    acc_bare = sum(train.correct(w, g) for w, g in bare) / n
+    acc_full = sum(train.correct(w, g) for w, g in full) / n
     print(f"{name}: {n} rows ({n / dt:,.0f} rows/s for both passes; classify alone "
           f"{t_classify / n * 1e6:,.0f} µs per entry)")
     print(f"  classify (bare classifier, arg-max): accuracy {acc_bare:.1%}")

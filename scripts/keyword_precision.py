@@ -11,7 +11,7 @@ sets (world, not politics), "school" mostly sports (school cricket). For every k
 ``../shared/data/topics`` (the rows ``scripts/train_topics.py`` trains on: never the held-out rows
 the benchmark scores, never AG News) in which it is found, and in how many the row's label is
 the keyword's topic (a ``local`` row counts as right for local, politics, crime, education and
-health, as in ``benchmarks/topics.py``), and how often the classifier is right on the same rows
+health: ``train_topics.correct``, as in ``benchmarks/topics.py``), and how often the classifier is right on the same rows
 when it did not train on them (5-fold cross-validation over the training rows, as
 ``train_topics.fit_temperature`` folds them). A keyword found in at least MIN_ROWS rows that is
 right in fewer than MIN_PRECISION of them, or less often than the cross-validated classifier,
@@ -42,13 +42,8 @@ _spec.loader.exec_module(train)
 
 MIN_ROWS = 3
 MIN_PRECISION = 0.6
-LOCAL_OK = {"local", "politics", "crime", "education", "health"}
 TAXONOMY_FILES = (ROOT / "aggregator" / "topics" / "default_topics.yaml", ROOT / "config.yaml",
                   ROOT / "examples" / "offline.yaml")
-
-
-def _right(label: str, topic: str | None) -> bool:
-    return label == topic or (label == "local" and topic in LOCAL_OK)
 
 
 def cv_predictions() -> dict[tuple, str]:
@@ -62,12 +57,9 @@ def cv_predictions() -> dict[tuple, str]:
                                yaml.load(train.SEEDS.read_text(encoding="utf-8")) or {},
                                yaml.load(train.VOCABULARY.read_text(encoding="utf-8")) or {},
                                yaml.load(train.TAXONOMY.read_text(encoding="utf-8")))
-    keys = [(lang, row.get("title", ""), row.get("text", "")[:300], train.LABELS.get(row["label"]))
-            for lang, row in train.load_rows()
-            if not (train.is_ag_news(row) or train.is_test(row)) and train.LABELS.get(row["label"])]
-    by_lang: dict[str, list] = defaultdict(list)
-    for k in dict.fromkeys(keys):  # training_docs keeps the first copy of a row, in this order
-        by_lang[k[0]].append(k[:3])
+    by_lang: dict[str, list] = defaultdict(list)  # the labelled docs' rows, as training_docs has them
+    for lang, row, _topic in train.training_rows(train.load_rows()):
+        by_lang[lang].append((lang, row.get("title", ""), row.get("text", "")[:300]))
     out: dict[tuple, str] = {}
     for lang, ds in docs.items():
         n_of = {j: n for n, j in enumerate(j for j, d in enumerate(ds) if d[3])}
@@ -98,9 +90,9 @@ def keyword_stats(predicted: dict[tuple, str] | None = None) -> dict[tuple[str, 
                 for kw in words:
                     if kw in found:
                         c = stats[(t.id, kw_lang, kw)]
-                        right = _right(label, t.id)
+                        right = train.correct(label, t.id)
                         c["right" if right else "wrong"] += 1
-                        c["classifier"] += _right(label, cv)
+                        c["classifier"] += train.correct(label, cv)
                         if not right:
                             c["as " + label] += 1
     return stats

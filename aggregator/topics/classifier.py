@@ -201,7 +201,7 @@ class LinearModel:
                 for b, col in zip(self.bias, self.columns)]
 
     def evidence(self, feats: dict[str, float], topic: str, against: str,
-                 kinds: tuple[str, ...] = ("w:", "b:")) -> list[str]:
+                 kinds: tuple[str, ...] = ("w:", "b:", "p:")) -> list[str]:
         """The known features of ``kinds``, most first, that raise ``topic``'s score over
         ``against``'s (their TF-IDF weight times the difference of the two classes' weights)."""
         ci, cj = self.classes.index(topic), self.classes.index(against)
@@ -293,7 +293,7 @@ def explain(title: str, text: str, lang: str, topic: str, against: str, n: int =
         return []
     out: list[str] = []
     surface: dict[str, str] | None = None
-    for f in model.evidence(feats, topic, against, kinds=("w:", "b:", "p:")):
+    for f in model.evidence(feats, topic, against):
         term = f[2:]
         if surface is None and (f[0] == "p" or term.isascii()):
             surface = _surface_words(title, text)  # English words are stemmed: find them as written
