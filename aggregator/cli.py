@@ -353,7 +353,7 @@ def cmd_classify(args) -> int:
 
     if args.jsonl:
         bad = 0
-        batch: list = []  # lines are embedded 32 at a time (same vectors, faster); output in order
+        batch: list = []  # lines embedded a few at a time (same vectors, faster); output in order
 
         def flush() -> None:
             vecs = topics.entry_embeddings([v for _n, v, err in batch if not err])
@@ -369,7 +369,7 @@ def cmd_classify(args) -> int:
         for n, values, error in _read_jsonl(("title", "text")):
             bad += bool(error)
             batch.append((n, values, error))
-            if len(batch) == 32:
+            if len(batch) == topics.embedding.BATCH:
                 flush()
         flush()
         return EXIT_FAILED if bad else EXIT_OK

