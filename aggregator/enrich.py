@@ -35,7 +35,8 @@ def enrich_all(config: Config, source: FeedSource, parsed: ParsedFeed, entries: 
                ) -> list[tuple[ParsedEntry, Entry, bytes | None]]:
     """Detect, classify and sanitise the given entries of one feed (pure apart from the clock):
     (entry as parsed, entry to store, story key). With the optional extra ``stories``, their
-    embeddings are computed a few at a time (``topics.embedding.BATCH``). An entry that fails is passed to ``on_error`` and left out; the others go on."""
+    embeddings are computed a few at a time (``topics.embedding.BATCH``). An entry that fails
+    is passed to ``on_error`` and left out; the others go on."""
     from . import topics
 
     drafts: list[tuple[ParsedEntry, _Draft]] = []

