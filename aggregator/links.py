@@ -1,8 +1,8 @@
 """One article's address, whatever way a feed wrote it: the key for "same link".
 
 ``https://www.example.lk/news/1/?utm_source=rss#top`` and ``http://example.lk/news/1`` are the
-same article. Story grouping (a syndicated copy), the store (the ``link_key`` column) and the
-site's Atom / JSON Feed output (one item per article) all compare links by this key.
+same article. Story grouping (a syndicated copy) and the site's Atom / JSON Feed output (one
+item per article) compare links by this key.
 """
 
 from __future__ import annotations

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import StoreError
-from .links import normalize_link
 from .models import Entry, FeedState, Segment
 
-SCHEMA_VERSION = 1
+# 2: entries.link_key (a normalised link nothing read) is no longer written nor indexed; a
+# store of schema 1 keeps the column, empty from then on, and loses its index on opening.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY,
     feed_id TEXT NOT NULL,
     guid TEXT NOT NULL,
-    link TEXT, link_key TEXT,
+    link TEXT,
     title TEXT NOT NULL, original_title TEXT,
     summary_html TEXT NOT NULL, content_html TEXT NOT NULL,
     author TEXT,
@@ -50,12 +51,12 @@ CREATE TABLE IF NOT EXISTS entries (
     UNIQUE (feed_id, guid)
 );
 CREATE INDEX IF NOT EXISTS entries_published ON entries (published DESC);
-CREATE INDEX IF NOT EXISTS entries_link_key ON entries (link_key);
+DROP INDEX IF EXISTS entries_link_key;
 CREATE INDEX IF NOT EXISTS entries_story ON entries (story);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-_ENTRY_COLS = ("feed_id", "guid", "link", "link_key", "title", "original_title", "summary_html",
+_ENTRY_COLS = ("feed_id", "guid", "link", "title", "original_title", "summary_html",
                "content_html", "author", "published", "first_seen", "lang", "lang_confidence",
                "romanized", "legacy_encoding", "segments", "topic", "topic_confidence",
                "topic_why", "categories", "story", "features", "content_hash")
@@ -208,7 +209,7 @@ class Store:
     @staticmethod
     def _values(e: Entry, chash: str, features: bytes | None, now: datetime) -> list:
         segs = json.dumps([[s.start, s.end, s.lang] for s in e.segments])
-        return [e.feed_id, e.guid, e.link, normalize_link(e.link), e.title, e.original_title,
+        return [e.feed_id, e.guid, e.link, e.title, e.original_title,
                 e.summary_html, e.content_html, e.author, _t(e.published), _t(now), e.lang,
                 e.lang_confidence, int(e.romanized), e.legacy_encoding, segs, e.topic,
                 e.topic_confidence, e.topic_why, json.dumps(list(e.categories), ensure_ascii=False),

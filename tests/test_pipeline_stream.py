@@ -17,7 +17,7 @@ from aggregator.store import Store
 from test_pipeline_e2e import serve_all, make_config
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
-COLUMNS = ("feed_id, guid, title, lang, segments, topic, summary_html, content_html, link_key, "
+COLUMNS = ("feed_id, guid, title, lang, segments, topic, summary_html, content_html, link, "
            "content_hash")
 
 

@@ -62,3 +62,26 @@ def test_newer_schema_refused(tmp_path):
     db.close()
     with pytest.raises(StoreError, match="newer"):
         Store(path)
+
+
+def test_a_schema_1_store_opens_keeps_its_entries_and_drops_the_unused_index(tmp_path):
+    import sqlite3
+    path = tmp_path / "s.sqlite3"
+    with Store(path) as store:
+        store.upsert_entries([(entry(), "h1", b"feat")], NOW)
+    db = sqlite3.connect(path)  # what schema 1 had on top: the link_key column and its index
+    db.execute("ALTER TABLE entries ADD COLUMN link_key TEXT")
+    db.execute("UPDATE entries SET link_key = 'example.org/a'")
+    db.execute("CREATE INDEX entries_link_key ON entries (link_key)")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert [e.guid for e in store.entries()] == ["g1"]
+        new, _ = store.upsert_entries([(entry(guid="g2"), "h2", None)], NOW)
+        assert len(new) == 1
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'entries_link_key'").fetchall() == []
+    assert db.execute("SELECT guid, link_key FROM entries ORDER BY guid").fetchall() == [
+        ("g1", "example.org/a"), ("g2", None)]
