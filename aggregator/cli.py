@@ -345,8 +345,15 @@ def cmd_classify(args) -> int:
         defs = _load(args).topics
     defs = defs or topics.load_default_topics()
 
-    def one(title: str, text: str, vec=None) -> dict:
-        lang = language.detect(f"{title}\n{text}").lang
+    def read(title: str, text: str) -> tuple[str, str, str]:
+        """(title, text, language) as the pipeline would classify them: a legacy-font entry
+        (Bamini, TSCII, FM Abhaya) as the Unicode Tamil or Sinhala it stands for."""
+        d = language.detect(f"{title}\n{text}")
+        if d.legacy_encoding:
+            title, text = (language.from_legacy(x, d.legacy_encoding) for x in (title, text))
+        return title, text, d.lang
+
+    def one(title: str, text: str, lang: str, vec) -> dict:
         a = topics.assign_topic(title, text, lang, topics=defs, words=True, embedding=vec)
         return {"topic": a.topic, "confidence": round(a.confidence, 3), "why": a.why,
                 "language": lang}
@@ -356,13 +363,14 @@ def cmd_classify(args) -> int:
         batch: list = []  # lines embedded a few at a time (same vectors, faster); output in order
 
         def flush() -> None:
-            vecs = topics.entry_embeddings([v for _n, v, err in batch if not err])
-            for _n, values, error in batch:
+            done = [read(*values) for _n, values, error in batch if not error]
+            vecs = topics.entry_embeddings([(t, x) for t, x, _lang in done])
+            for _n, _values, error in batch:
                 if error:
                     print(f"aggregator classify: stdin {error}", file=sys.stderr)
                     print(json.dumps({"error": error}))
                 else:
-                    print(json.dumps(one(*values, vecs.pop(0)), ensure_ascii=False))
+                    print(json.dumps(one(*done.pop(0), vecs.pop(0)), ensure_ascii=False))
             sys.stdout.flush()
             batch.clear()
 
@@ -376,8 +384,8 @@ def cmd_classify(args) -> int:
     if not args.text:
         print("aggregator classify: give TEXT or --jsonl", file=sys.stderr)
         return EXIT_CONFIG
-    title, text = args.text[0], " ".join(args.text[1:])
-    print(json.dumps(one(title, text, topics.entry_embedding(title, text)), ensure_ascii=False))
+    title, text, lang = read(args.text[0], " ".join(args.text[1:]))
+    print(json.dumps(one(title, text, lang, topics.entry_embedding(title, text)), ensure_ascii=False))
     return EXIT_OK
 
 

@@ -9,7 +9,6 @@ topic and the story key.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable
@@ -135,7 +134,7 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
     if legacy and full:
         # typed in a legacy font (Bamini, FM Abhaya...): shown, classified and grouped as the
         # Unicode text it stands for; each block is judged alone (an English paragraph stays)
-        full = blocklang.convert_legacy_blocks(full, legacy_of, _to_unicode)
+        full = blocklang.convert_legacy_blocks(full, legacy_of, language.from_legacy)
         text = sanitize.html_to_text(full)
     # Blocks are looked at one by one only when they may be in another language than the entry.
     mixed = may_mix(text, det, lang, whole=len(text) <= 3000)
@@ -143,7 +142,7 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
     if pe.summary and pe.content:
         summary_src = sanitize.sanitize_html(pe.summary, pe.base)
         if legacy and summary_src:
-            summary_src = blocklang.convert_legacy_blocks(summary_src, legacy_of, _to_unicode)
+            summary_src = blocklang.convert_legacy_blocks(summary_src, legacy_of, language.from_legacy)
         summary_mixed = may_mix(sanitize.html_to_text(pe.summary), None, lang, whole=False)
     else:  # the body is the summary: sanitised once
         summary_src, summary_mixed = full, mixed
@@ -162,12 +161,6 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
                   legacy_encoding=det.legacy_encoding, original_title=original_title,
                   segments=det.segments)
     return _Draft(entry, title, text)
-
-
-def _to_unicode(text: str, encoding: str) -> str:
-    from .language.legacy import to_unicode
-
-    return unicodedata.normalize("NFC", to_unicode(text, encoding))
 
 
 def may_mix(text: str, det, lang: str, *, whole: bool) -> bool:

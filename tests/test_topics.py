@@ -616,3 +616,17 @@ def test_an_entry_the_embedding_model_fails_on_is_skipped_alone(tmp_path, server
     assert len(warned) == 1 and "/g1'" in warned[0] and "model failed" in warned[0]  # named
     db = sqlite3.connect(tmp_path / "store.sqlite3")
     assert sorted(t for (t,) in db.execute("SELECT title FROM entries")) == ["Budget passed", "Floods in Jaffna"]
+
+
+def test_classify_command_reads_a_legacy_font_entry_as_unicode(tmp_path, capsys):
+    """A Bamini-typed party name (real row of the language-ID data: "Ceylon Workers' Congress
+    (political wing)") is classified as the Tamil it stands for, as the pipeline does."""
+    import json
+
+    from aggregator.cli import main
+
+    assert main(["classify", "--config", str(tmp_path / "none.yaml"),
+                 ",yq;if njhopyhsu; fhq;fpu]; (murpay; gpupT)"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["language"] == "ta" and out["topic"] == "politics"
+    assert "அரசியல்" in out["why"]  # the converted words decided, not Latin gibberish

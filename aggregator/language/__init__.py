@@ -30,7 +30,7 @@ from .normalize import normalize, normalize_tag
 from .script import SCRIPT_LANG, counts, run_counts
 
 __all__ = ["detect", "normalize", "normalize_tag", "detection_to_dict", "split_blocks_langs", "Detection",
-           "Segment"]
+           "Segment", "from_legacy"]
 
 NATIVE_WEIGHT = 3  # one Tamil/Sinhala word outweighs three Latin ones (acronyms, names, code-mixing)
 _INDIC = re.compile(r"[\u0900-\u0dff]")
@@ -330,6 +330,16 @@ def detect(text: str, hint: str | None = None) -> Detection:
                 romanized = False
     return Detection(lang=lang, confidence=round(min(conf, 0.99), 3), script=script, romanized=romanized,
                      segments=tuple(segs), legacy_encoding=legacy, text=t)
+
+
+def from_legacy(text: str, encoding: str) -> str:
+    """``text`` typed in a legacy font (``Detection.legacy_encoding``: "bamini", "tscii",
+    "fm-abhaya") as the Unicode Tamil or Sinhala it stands for, NFC-normalised."""
+    import unicodedata
+
+    from .legacy import to_unicode
+
+    return unicodedata.normalize("NFC", to_unicode(text, encoding))
 
 
 def detection_to_dict(d: Detection) -> dict:
