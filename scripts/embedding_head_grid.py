@@ -73,11 +73,10 @@ def main() -> int:
         bands: dict[float, Counter] = defaultdict(Counter)
         for k in range(5):
             tr = [x for lang in real for n, x in enumerate(real[lang]) if n % 5 != k]
-            mass = Counter(t for _v, t in tr)
-            mean = sum(mass.values()) / len(mass)
-            X = [v for v, _t in tr] + [v for v, _t, _w, kind in extra if kind in kinds]
-            y = [t for _v, t in tr] + [t for _v, t, _w, kind in extra if kind in kinds]
-            sw = [mean / mass[t] for _v, t in tr] + [w for _v, _t, w, kind in extra if kind in kinds]
+            more = [x for x in extra if x[3] in kinds]
+            X = [v for v, _t in tr] + [v for v, _t, _w, _k in more]
+            y = [t for _v, t in tr] + [t for _v, t, _w, _k in more]
+            sw = train.sample_weights([(t, 1.0, True) for _v, t in tr] + [(t, w, False) for _v, t, w, _k in more])
             lr = LogisticRegression(C=C, max_iter=5000).fit(np.array(X), np.array(y), sample_weight=np.array(sw))
             classes = list(lr.classes_)
             for lang in real:

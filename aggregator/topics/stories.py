@@ -306,7 +306,6 @@ class _Embedded:
         import numpy as np
 
         self.np = np
-        self.dim = DIM
         self.m = np.zeros((256, DIM), dtype=np.float32)
         self.when = np.zeros(256, dtype=np.float64)  # published, POSIX seconds
         self.langs: list[str] = []
@@ -316,7 +315,7 @@ class _Embedded:
 
     def add(self, emb: list[float], item: StoryItem, sid: str) -> None:
         np = self.np
-        if len(emb) != self.dim:
+        if len(emb) != DIM:
             return
         if self.n == len(self.when):
             self.m = np.concatenate([self.m, np.zeros_like(self.m)])
@@ -335,7 +334,7 @@ class _Embedded:
         second rule, headlines chain: A is close to B, B to C, and a story grows into dozens of
         unrelated entries of one week's news."""
         np = self.np
-        if self.n == 0 or len(emb) != self.dim:
+        if self.n == 0 or len(emb) != DIM:
             return None
         vec = np.asarray(emb, dtype=np.float32)
         t = item.published.timestamp()
