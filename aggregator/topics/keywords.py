@@ -182,23 +182,36 @@ def categories_topic(categories: Iterable[str], topics: Sequence[TopicDef]) -> t
     return None
 
 
-# Sri Lankan districts and large towns (English, Tamil, Sinhala). The classifier learned "world"
-# from Indian Tamil news, where Sri Lanka is abroad; for our readers a story set in Mannar or
-# Kurunegala is home news. Names that are common words (Galle is காலி, "empty") are left out of
-# the Tamil list. Tamil and Sinhala names match as word prefixes, like the keywords.
+# Sri Lanka itself, its districts and larger towns (English, Tamil, Sinhala). The classifier
+# learned "world" from Indian Tamil news, where Sri Lanka is abroad; for our readers a story set
+# in Mannar or Kurunegala, or about aid arriving in Sri Lanka, is home news. Names that are common
+# words (Galle is காலி, "empty") are left out of the Tamil list. Tamil and Sinhala names match as
+# word prefixes, like the keywords (இலங்கை also matches இலங்கைக்கு, இலங்கையர்).
 SRI_LANKA_PLACES: tuple[str, ...] = (
+    "sri lanka", "sri lankan", "sri lankans", "ceylon",
     "colombo", "gampaha", "kalutara", "kandy", "matale", "nuwara eliya", "galle", "matara",
     "hambantota", "jaffna", "kilinochchi", "mannar", "vavuniya", "mullaitivu", "batticaloa",
     "ampara", "trincomalee", "kurunegala", "puttalam", "anuradhapura", "polonnaruwa", "badulla",
     "monaragala", "moneragala", "ratnapura", "kegalle", "negombo", "tangalle", "chilaw", "hatton",
+    "dehiwala", "mount lavinia", "moratuwa", "kotte", "maharagama", "nugegoda", "narahenpita",
+    "kelaniya", "wattala", "panadura", "beruwala", "ambalangoda", "hikkaduwa", "weligama",
+    "embilipitiya", "balangoda", "bandarawela", "dambulla", "peradeniya", "gampola", "katunayake",
+    "kantale", "kalmunai", "kattankudy", "point pedro", "chavakachcheri", "kankesanthurai",
+    "இலங்கை", "ஸ்ரீலங்கா",
     "கொழும்ப", "கம்பஹா", "களுத்துறை", "கண்டி", "மாத்தளை", "நுவரெலியா", "மாத்தறை", "அம்பாந்தோட்டை",
-    "யாழ்ப்பாண", "கிளிநொச்சி", "மன்னார்", "வவுனியா", "முல்லைத்தீவ", "மட்டக்களப்ப", "அம்பாறை",
+    "யாழ்ப்பாண", "யாழ்", "கிளிநொச்சி", "மன்னார்", "வவுனியா", "முல்லைத்தீவ", "மட்டக்களப்ப", "அம்பாறை",
     "திருகோணமலை", "குருணாகல", "குருநாகல", "புத்தளம", "அநுராதபுர", "அனுராதபுர", "பொலன்னறுவை",
     "பதுளை", "மொனராகலை", "இரத்தினபுரி", "கேகாலை", "நீர்கொழும்ப", "தங்காலை", "ஹட்டன்",
+    "தெஹிவளை", "மொரட்டுவ", "கல்முனை", "காத்தான்குடி", "ஏறாவூர்", "அக்கரைப்பற்று", "பருத்தித்துறை",
+    "சாவகச்சேரி", "காங்கேசன்துறை", "வல்வெட்டித்துறை", "பேராதனை", "கம்பளை", "தம்புள்ள", "பண்டாரவளை",
+    "ශ්‍රී ලංකා", "ලංකාව", "ලාංකික",
     "කොළඹ", "ගම්පහ", "කළුතර", "මහනුවර", "මාතලේ", "නුවරඑළිය", "ගාල්ල", "මාතර", "හම්බන්තොට",
     "යාපනය", "කිලිනොච්චි", "මන්නාරම", "වවුනියාව", "මුලතිව්", "මඩකලපුව", "අම්පාර", "ත්‍රිකුණාමලය",
     "කුරුණෑගල", "පුත්තලම", "අනුරාධපුර", "පොළොන්නරුව", "බදුල්ල", "මොණරාගල", "රත්නපුර", "කෑගල්ල",
     "මීගමුව", "හලාවත", "තංගල්ල", "හැටන්",
+    "දෙහිවල", "මොරටුව", "කෝට්ටේ", "මහරගම", "නුගේගොඩ", "නාරාහේන්පිට", "කැළණිය", "වත්තල", "පානදුර",
+    "බේරුවල", "අම්බලන්ගොඩ", "හික්කඩුව", "වැලිගම", "ඇඹිලිපිටිය", "බලන්ගොඩ", "බණ්ඩාරවෙල", "දඹුල්ල",
+    "පේරාදෙණිය", "ගම්පොළ", "කටුනායක", "කන්තලේ",
 )
 
 
