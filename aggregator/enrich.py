@@ -85,11 +85,30 @@ def _finish(config: Config, source: FeedSource, pe: ParsedEntry, d: _Draft,
     from . import topics
 
     e = d.entry
-    topic = topics.assign_topic(d.title, d.text, e.lang, topics=config.topics,
-                                feed_topics=source.topics, categories=pe.categories, embedding=vec)
+    topic = _topic(config, source, d.title, d.text, e.lang, pe.categories, vec)
     features = topics.story_key_features(d.title, d.text, e.lang, pe.link, embedding=vec)
     return replace(e, topic=topic.topic, topic_confidence=topic.confidence,
                    topic_why=topic.why), features
+
+
+def _topic(config: Config, source: FeedSource, title: str, text: str, lang: str,
+           categories: tuple[str, ...], vec):
+    from . import topics
+
+    return topics.assign_topic(title, text, lang, topics=config.topics, feed_topics=source.topics,
+                               categories=categories, embedding=vec)
+
+
+def stored_topic(config: Config, source: FeedSource, title: str, content_html: str, lang: str,
+                 categories: tuple[str, ...], features: bytes | None):
+    """The topic a stored entry gets from this config: what it got when it was stored (the
+    title and text it was classified on are the stored title and the text of its stored
+    content; the embedding is the one its story signature keeps), unless the topics, keywords,
+    feed topics or models changed since."""
+    from . import topics
+
+    vec = topics.stored_embedding(features) if topics.embeddings_available() else None
+    return _topic(config, source, title, sanitize.html_to_text(content_html), lang, categories, vec)
 
 
 def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEntry,

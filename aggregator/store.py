@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .errors import StoreError
 from .models import Entry, FeedState, Segment
@@ -241,6 +241,25 @@ class Store:
                 topic=r[15], topic_confidence=r[16], topic_why=r[17],
                 categories=tuple(json.loads(r[18])), story=r[19]))
         return out
+
+    def topic_inputs(self) -> Iterator[tuple[int, str, str, str, str, tuple[str, ...], bytes | None,
+                                              tuple[str, float, str]]]:
+        """(id, feed_id, title, content_html, lang, categories, features, (topic, confidence,
+        why)) of every stored entry, in id order, read a few hundred rows at a time."""
+        cur = self.db.execute("SELECT id, feed_id, title, content_html, lang, categories, features, "
+                              "topic, topic_confidence, topic_why FROM entries ORDER BY id")
+        while rows := cur.fetchmany(500):
+            for r in rows:
+                yield r[0], r[1], r[2], r[3] or "", r[4], tuple(json.loads(r[5])), r[6], (r[7], r[8], r[9])
+
+    def set_topics(self, topics: Sequence[tuple[int, str, float, str]]) -> None:
+        """Store (id, topic, confidence, why) for the given entries, all or none."""
+        try:
+            with self.db:
+                self.db.executemany("UPDATE entries SET topic = ?, topic_confidence = ?, topic_why = ? "
+                                    "WHERE id = ?", [(t, c, w, i) for i, t, c, w in topics])
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot store topics: {e}") from e
 
     def contents(self, ids: Sequence[int]) -> dict[int, str]:
         """entry id -> content_html, for the given ids."""

@@ -6,7 +6,9 @@ and Sinhala headline feeds, a malformed feed, a 500 and a refused port.
 
 from __future__ import annotations
 
+import html
 import json
+import logging
 import sqlite3
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -213,3 +215,52 @@ def test_a_run_without_news_renders_when_the_config_changed(tmp_path, capsys):
     assert "<title>Latest · Renamed · " in index
     assert main(["run", "--config", str(config), "--all"]) == 0
     assert "nothing changed, site left as it was" in capsys.readouterr().out
+
+
+def _topics_in(store: Path) -> dict[str, tuple[str, str]]:
+    with sqlite3.connect(store) as db:
+        return {guid: (topic, why) for guid, topic, why in db.execute("SELECT guid, topic, topic_why FROM entries")}
+
+
+def test_edited_topics_refile_the_stored_entries(tmp_path, capsys, caplog):
+    # a user tunes keywords after reading `aggregator classify`: the entries already stored move
+    # too, on the next run even when no feed has news, and on `aggregator render`
+    import shutil
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    shutil.copytree(examples / "feeds", tmp_path / "feeds")
+    config = tmp_path / "offline.yaml"
+    shutil.copy(examples / "offline.yaml", config)
+    store = tmp_path / "offline.sqlite3"
+    assert main(["run", "--config", str(config), "-q"]) == 0
+    before = _topics_in(store)
+    assert not any(t == "weather" for t, _ in before.values())
+    original = config.read_text(encoding="utf-8")
+    weather = ("  - id: weather\n    names: {en: Weather, ta: வானிலை, si: කාලගුණය}\n"
+               "    keywords: {en: [cyclone], ta: [சூறாவளி], si: [සුළි කුණාටු]}\n")
+    config.write_text(original.replace("\n  - id: local\n", "\n" + weather + "  - id: local\n", 1),
+                      encoding="utf-8")
+    capsys.readouterr()
+    caplog.set_level(logging.INFO, logger="aggregator")
+    assert main(["run", "--config", str(config), "-v"]) == 0
+    captured = capsys.readouterr()
+    assert "0 new entries" in captured.out and "pages written" in captured.out, captured.out
+    after = _topics_in(store)
+    moved = {g for g in after if after[g][0] == "weather"}
+    assert len(moved) >= 3, after
+    assert all(after[g][1].startswith("keywords: ") for g in moved)
+    assert f"{len(moved)} of 790 stored entries filed under another topic" in caplog.text
+    page = (tmp_path / "site" / "topics" / "weather" / "index.html").read_text(encoding="utf-8")
+    with sqlite3.connect(store) as db:
+        title = db.execute("SELECT title FROM entries WHERE guid = ?", (sorted(moved)[0],)).fetchone()[0]
+    assert html.escape(title, quote=False) in page or title in page
+    # entries the new keywords do not match keep what they had
+    assert {g: before[g] for g in before if g not in moved} == {g: after[g] for g in after if g not in moved}
+    # nothing changed since: nothing is filed again
+    caplog.clear()
+    assert main(["run", "--config", str(config), "-v"]) == 0
+    assert "filed under another topic" not in caplog.text and "nothing changed" in capsys.readouterr().out
+    # the topic removed again, and the site rebuilt by `aggregator render`: back where they were
+    config.write_text(original, encoding="utf-8")
+    assert main(["render", "--config", str(config), "-q"]) == 0
+    assert _topics_in(store) == before

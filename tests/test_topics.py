@@ -675,3 +675,19 @@ def test_embedding_head_refuses_a_file_of_the_old_format():
         EmbeddingHead(old)
     with pytest.raises(ValueError, match="temperature"):
         EmbeddingHead({**old, "version": 2, "temperature": 0.0})
+
+
+@pytest.mark.embeddings
+def test_the_stored_embedding_is_the_one_classified():
+    # a run classifies an entry with its embedding and keeps it in the story signature; filing
+    # the entry again from the store (edited topics) must read the very same vector
+    from aggregator.topics import entry_embedding, stored_embedding
+
+    title, text = "Central bank holds interest rates", "The monetary board kept policy rates unchanged."
+    vec = entry_embedding(title, text)
+    kept = stored_embedding(story_key_features(title, text, "en", "https://x.lk/a", embedding=vec))
+    assert kept == pytest.approx(vec, abs=1e-12)
+    assert stored_embedding(story_key_features(title, text, "en", None, embedding=None)) is None
+    topics = load_default_topics()
+    assert (assign_topic(title, text, "en", topics=topics, embedding=vec)
+            == assign_topic(title, text, "en", topics=topics, embedding=kept))

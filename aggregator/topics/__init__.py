@@ -19,6 +19,7 @@ Stories: :func:`story_key_features` once per entry (stored by the pipeline), the
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -27,12 +28,12 @@ from ..models import TopicAssignment, TopicDef
 from .classifier import classify, explain, model_language, proba
 from .embedding import embeddings_available, entry_embedding, entry_embeddings
 from .keywords import categories_topic, match_keywords, normalize, sri_lankan_place
-from .stories import StoryItem, assign_stories, story_key_features
+from .stories import StoryItem, assign_stories, stored_embedding, story_key_features
 
 __all__ = [
     "DEFAULT_THRESHOLD", "OTHER", "StoryItem", "assign_stories", "assign_topic", "classify",
-    "embeddings_available", "entry_embedding", "entry_embeddings", "load_default_topics",
-    "story_key_features",
+    "code_fingerprint", "embeddings_available", "entry_embedding", "entry_embeddings",
+    "load_default_topics", "stored_embedding", "story_key_features",
 ]
 
 OTHER = "other"
@@ -41,6 +42,19 @@ OTHER = "other"
 DEFAULT_THRESHOLD = 0.35
 KEYWORD_MIN_SCORE = 2  # one keyword in the title, or two different ones in the body
 DEFAULT_TOPICS_PATH = Path(__file__).with_name("default_topics.yaml")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of this package's code and shipped models: when it changes (an upgrade, a
+    retrained model), stored entries may get other topics from the same config."""
+    h = hashlib.blake2b(digest_size=16)
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json", ".gz", ".yaml"):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -36,7 +36,7 @@ from types import EllipsisType
 from typing import Sequence
 
 from ..links import normalize_link
-from .embedding import DIM, entry_embedding
+from .embedding import DIM, entry_embedding, pack, unpack
 from .keywords import words
 
 WINDOW = timedelta(days=3)
@@ -112,8 +112,7 @@ def story_key_features(title: str, text: str, lang: str, link: str | None,
         raise RuntimeError("unexpected array item sizes")
     out += hashes.tobytes() + counts.tobytes()
     if emb:
-        scale = max(abs(x) for x in emb) / 127 or 1.0
-        out += struct.pack("<f", scale) + array("b", (round(x / scale) for x in emb)).tobytes()
+        out += pack(emb)
     return out
 
 
@@ -136,15 +135,15 @@ def _parse(features: bytes) -> _Parsed | None:
     counts = array("H")
     counts.frombytes(features[off:off + 2 * n])
     off += 2 * n
-    emb = None
-    if flags & 1 and len(features) >= off + 4:
-        (scale,) = struct.unpack_from("<f", features, off)
-        q = array("b")
-        q.frombytes(features[off + 4:])
-        emb = [x * scale for x in q]
-        norm = math.sqrt(sum(x * x for x in emb)) or 1.0
-        emb = [x / norm for x in emb]
+    emb = unpack(features[off:]) if flags & 1 and len(features) >= off + 4 else None
     return _Parsed(link_hash, text_hash, dict(zip(hashes, counts)), emb)
+
+
+def stored_embedding(features: bytes | None) -> list[float] | None:
+    """The embedding kept in a story signature (``story_key_features``; int8 components, so
+    close to but not exactly the vector it was made from), or None when it has none."""
+    parsed = _parse(features) if features else None
+    return parsed.emb if parsed is not None else None
 
 
 def _head(features: bytes) -> tuple[int, int]:
