@@ -5,8 +5,9 @@
 Runs `aggregator run` on examples/offline.yaml (17 bundled feeds, en/ta/si and
 German) in a fresh temporary folder, in a subprocess so that peak memory is the
 whole process's: first run (fetch, parse, detect, classify, store, render), a
-second run (nothing due: should do almost nothing), and a forced re-fetch
-(`--all`: every feed read again, nothing new to store).
+second run (nothing due: should do almost nothing), a forced re-fetch
+(`--all`: every feed read again, nothing new to store), and a run after a topic was added to
+the config (nothing due; every stored entry is filed again).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+WEATHER = ("\n  - id: weather\n    names: {en: Weather, ta: வானிலை, si: කාලගුණය}\n"
+           "    keywords: {en: [cyclone, monsoon], ta: [சூறாவளி], si: [සුළි කුණාටු]}")
 
 
 def run(args: list[str]) -> tuple[float, float, str]:
@@ -55,7 +58,11 @@ def main() -> None:
             shutil.copytree(ROOT / "examples", work / "examples")
             config = work / "examples" / "offline.yaml"
             for label, extra in (("first run (everything)", []), ("second run (nothing due)", []),
-                                 ("forced re-fetch (--all)", ["--all"])):
+                                 ("forced re-fetch (--all)", ["--all"]), ("topic added (re-file)", [])):
+                if label.startswith("topic added"):
+                    text = config.read_text(encoding="utf-8")
+                    config.write_text(text.replace("\n  - id: local\n", WEATHER + "\n  - id: local\n", 1),
+                                      encoding="utf-8")
                 wall, peak, summary = run(["run", "--config", str(config), *extra])
                 print(f"{label:28s} wall {wall:6.2f} s   peak RSS {peak:6.1f} MB   {summary}")
             pages = sum(1 for _ in (work / "examples" / "site").rglob("*.html"))
