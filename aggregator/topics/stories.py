@@ -140,10 +140,13 @@ def _parse(features: bytes) -> _Parsed | None:
 
 
 def stored_embedding(features: bytes | None) -> list[float] | None:
-    """The embedding kept in a story signature (``story_key_features``; int8 components, so
-    close to but not exactly the vector it was made from), or None when it has none."""
-    parsed = _parse(features) if features else None
-    return parsed.emb if parsed is not None else None
+    """The embedding kept in a story signature (``story_key_features``): the very vector
+    ``entry_embedding`` gave, or None when the signature has none."""
+    if not features or len(features) < _HEAD.size or features[:3] != MAGIC:
+        return None
+    _m, flags, _link, _text, n = _HEAD.unpack_from(features)
+    off = _HEAD.size + 6 * n  # past the term hashes (4 bytes each) and counts (2 bytes each)
+    return unpack(features[off:]) if flags & 1 and len(features) >= off + 4 else None
 
 
 def _head(features: bytes) -> tuple[int, int]:
