@@ -420,6 +420,14 @@ def site_data(config: Config, store: Store, now: datetime) -> SiteData:
     # the store and is read only for the entries of atom.xml / feed.json.
     full = config.site.full_content
     entries = tuple(e for e in store.entries(content=full) if e.feed_id in known)
+    # a story is filed under one topic, though its versions may have got different ones
+    from .topics import story_topics
+
+    story_topic = story_topics(entries, {t.id for t in config.topics})
+    if story_topic:
+        entries = tuple(replace(e, topic=story_topic[e.story])
+                        if e.story in story_topic and e.topic != story_topic[e.story] else e
+                        for e in entries)
     return SiteData(entries=entries, feeds=feeds, topics=config.topics, generated_at=now,
                     load_content=None if full else store.contents)
 

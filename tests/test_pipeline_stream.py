@@ -165,3 +165,39 @@ def test_a_post_typed_in_a_legacy_font_is_stored_and_shown_in_unicode(tmp_path, 
     assert ta.original_title == tscii[1]["text"] and normalize(ta.title) == normalize(tscii[1]["unicode"])
     page = (config.site.output / "feeds" / "legacy.html").read_text(encoding="utf-8")
     assert normalize(fm[0]["unicode"]).split()[0] in page and fm[0]["text"] not in page
+
+
+def test_the_site_files_a_story_under_one_topic(tmp_path):
+    # versions of one story filed under crime, crime and local: the site lists the story once,
+    # under crime, and feed.json says so for each version; the store keeps each entry's own topic
+    from aggregator.models import Entry
+
+    config_path = make_config(tmp_path, [("A", "http://127.0.0.1:9/a.xml"), ("B", "http://127.0.0.1:9/b.xml")])
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(text.replace("topics:\n", "topics:\n  - id: crime\n    names: {en: Crime, ta: குற்றம், si: අපරාධ}\n"
+                                        "  - id: local\n    names: {en: Local, ta: உள்நாட்டு, si: දේශීය}\n", 1),
+                           encoding="utf-8")
+    config = load_config(config_path)
+    now = datetime(2025, 12, 1, tzinfo=timezone.utc)
+
+    def entry(n, feed, topic, conf, why):
+        return Entry(feed_id=feed, guid=f"g{n}", title=f"Shooting near the council {n}", link=f"https://x.lk/{n}",
+                     summary_html="<p>x</p>", content_html="<p>x</p>", author=None, published=now,
+                     lang="en", lang_confidence=1.0, topic=topic, topic_confidence=conf, topic_why=why)
+
+    with Store(config.storage.path) as store:
+        ids, _ = store.upsert_entries([(entry(1, "a", "crime", 0.7, "classifier 0.70"), "h1", None),
+                                       (entry(2, "b", "crime", 0.6, "classifier 0.60"), "h2", None),
+                                       (entry(3, "b", "local", 0.8, "keywords: council"), "h3", None)], now)
+        store.set_stories({i: "s1" for i in ids})
+        store.set_meta(pipeline.TOPIC_INPUTS, pipeline.topic_inputs(config))
+        data = pipeline.site_data(config, store, now)
+        assert {e.guid: e.topic for e in data.entries} == {"g1": "crime", "g2": "crime", "g3": "crime"}
+        assert sorted(e.topic for e in store.entries()) == ["crime", "crime", "local"]
+        pipeline.build_site(config, store, now=now)
+    out = config.site.output
+    crime = (out / "topics" / "crime" / "index.html").read_text(encoding="utf-8")
+    local = (out / "topics" / "local" / "index.html").read_text(encoding="utf-8")
+    assert "Shooting near the council 3" in crime and "Shooting near the council" not in local
+    items = json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert {i["_aggregator"]["topic"] for i in items} == {"crime"}

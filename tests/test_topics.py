@@ -691,3 +691,35 @@ def test_the_stored_embedding_is_the_one_classified():
     topics = load_default_topics()
     assert (assign_topic(title, text, "en", topics=topics, embedding=vec)
             == assign_topic(title, text, "en", topics=topics, embedding=kept))
+
+
+def test_a_story_is_filed_under_the_topic_most_of_its_versions_support():
+    from aggregator.models import Entry
+    from aggregator.topics import story_topics
+
+    t0 = datetime(2025, 12, 1, tzinfo=timezone.utc)
+
+    def e(n, topic, conf, why, story="s1", hours=0):
+        return Entry(feed_id=f"f{n}", guid=str(n), title=f"t{n}", link=None, summary_html="",
+                     content_html="", author=None, published=t0 + timedelta(hours=hours), lang="si",
+                     lang_confidence=1.0, topic=topic, topic_confidence=conf, topic_why=why, story=story)
+
+    known = {"crime", "local", "health", "world", "other"}
+    # the shooting: two versions read as crime by the classifier, one filed as local because its
+    # title names the municipal council
+    shooting = [e(1, "crime", 0.66, "classifier+embedding 0.66"), e(2, "crime", 0.66, "classifier 0.66"),
+                e(3, "local", 0.8, "keywords: නගර සභා")]
+    assert story_topics(shooting, known) == {"s1": "crime"}
+    # a tie goes to the stronger rule, then to the newest version
+    assert story_topics([e(1, "crime", 0.8, "classifier 0.80"), e(2, "local", 0.8, "keywords: x")],
+                        known) == {"s1": "local"}
+    assert story_topics([e(1, "crime", 0.7, "classifier 0.70", hours=1), e(2, "world", 0.7, "classifier 0.70")],
+                        known) == {"s1": "crime"}
+    # a version in "other" abstains but follows its story; a story all in "other" stays there
+    assert story_topics([e(1, "other", 0.3, "classifier 0.30 < 0.35"), e(2, "health", 0.5, "classifier 0.50")],
+                        known) == {"s1": "health"}
+    assert story_topics([e(1, "other", 0.3, "x"), e(2, "other", 0.2, "y")], known) == {}
+    # agreeing versions, single entries and topics no longer configured are left alone
+    assert story_topics([e(1, "crime", 0.9, "x"), e(2, "crime", 0.5, "y"), e(3, "world", 0.9, "z", story="s2")],
+                        known) == {}
+    assert story_topics([e(1, "sports", 0.9, "x"), e(2, "crime", 0.5, "y")], known) == {"s1": "crime"}

@@ -20,11 +20,12 @@ Stories: :func:`story_key_features` once per entry (stored by the pipeline), the
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from ..models import TopicAssignment, TopicDef
+from ..models import Entry, TopicAssignment, TopicDef
 from .classifier import classify, explain, model_language, proba
 from .embedding import embeddings_available, entry_embedding, entry_embeddings
 from .keywords import categories_topic, match_keywords, normalize, sri_lankan_place
@@ -33,7 +34,7 @@ from .stories import StoryItem, assign_stories, stored_embedding, story_key_feat
 __all__ = [
     "DEFAULT_THRESHOLD", "OTHER", "StoryItem", "assign_stories", "assign_topic", "classify",
     "code_fingerprint", "embeddings_available", "entry_embedding", "entry_embeddings",
-    "load_default_topics", "stored_embedding", "story_key_features",
+    "load_default_topics", "stored_embedding", "story_key_features", "story_topics",
 ]
 
 OTHER = "other"
@@ -145,3 +146,40 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
         if place is not None:
             return TopicAssignment("local", round(conf, 3), f"{by} {conf:.2f}: world, but set in {place}")
     return TopicAssignment(tid, round(conf, 3), f"{by} {conf:.2f}{said}")
+
+
+# The rules of assign_topic, strongest first, as their why begins.
+_RULES = ("feed topic", "keywords:", "category:")
+
+
+def _rule_rank(why: str) -> int:
+    return next((i for i, prefix in enumerate(_RULES) if why.startswith(prefix)), len(_RULES))
+
+
+def story_topics(entries: Sequence[Entry], known: set[str]) -> dict[str, str]:
+    """story id -> the one topic a story of several entries is filed under, when its versions
+    were filed under different ones: the topic with the largest sum of its versions'
+    confidences (a feed topic counts 1, keywords 0.8 or more, the classifier its probability);
+    on a tie, the one given by the stronger rule (the order of :func:`assign_topic`), then the
+    newest version's. Versions in ``other`` abstain; ``other`` only when every version is."""
+    members: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        if e.story:
+            members[e.story].append(e)
+    out: dict[str, str] = {}
+    for sid, es in members.items():
+        filed = {e.topic for e in es}
+        if len(es) < 2 or len(filed) < 2:
+            continue
+        score: dict[str, list] = {}
+        for e in es:
+            if e.topic not in known or e.topic == OTHER:
+                continue
+            s = score.setdefault(e.topic, [len(_RULES), 0.0, e.published])
+            s[0] = min(s[0], _rule_rank(e.topic_why))
+            s[1] += e.topic_confidence
+            s[2] = max(s[2], e.published)
+        if score:
+            out[sid] = min(score, key=lambda t: (-round(score[t][1], 6), score[t][0],
+                                                 -score[t][2].timestamp(), t))
+    return out
