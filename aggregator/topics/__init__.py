@@ -41,6 +41,8 @@ OTHER = "other"
 # Below this classifier probability an entry goes to "other". With the shipped model (temperature
 # fitted by cross-validation) it sends 3-15 % of held-out rows to "other" (benchmarks/topics.py).
 DEFAULT_THRESHOLD = 0.35
+# How a why begins, rule by rule, strongest first (the classifier's begins "classifier").
+WHY_FEED_TOPIC, WHY_KEYWORDS, WHY_CATEGORY = "feed topic", "keywords: ", "category: "
 KEYWORD_MIN_SCORE = 2  # one keyword in the title, or two different ones in the body
 DEFAULT_TOPICS_PATH = Path(__file__).with_name("default_topics.yaml")
 
@@ -84,7 +86,7 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
     ids = [t.id for t in topics]
     known = set(ids)
     if feed_topics and feed_topics[0] in known:
-        return TopicAssignment(feed_topics[0], 1.0, "feed topic")
+        return TopicAssignment(feed_topics[0], 1.0, WHY_FEED_TOPIC)
 
     probs: dict[str, float] | None = None
 
@@ -113,12 +115,12 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
             tied.sort(key=lambda tid: -p.get(tid, 0.0))
         tid = tied[0]
         conf = min(1.0, 0.6 + 0.1 * best)
-        return TopicAssignment(tid, round(conf, 3), "keywords: " + ", ".join(hits[tid][1][:5]))
+        return TopicAssignment(tid, round(conf, 3), WHY_KEYWORDS + ", ".join(hits[tid][1][:5]))
 
     # 3. the feed's own categories
     cat = categories_topic(categories, topics)
     if cat is not None:
-        return TopicAssignment(cat[0], 0.9, f"category: {cat[1]}")
+        return TopicAssignment(cat[0], 0.9, WHY_CATEGORY + cat[1])
 
     # 4. the classifier, restricted to the configured ids
     p = classifier_probs()
@@ -148,8 +150,7 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
     return TopicAssignment(tid, round(conf, 3), f"{by} {conf:.2f}{said}")
 
 
-# The rules of assign_topic, strongest first, as their why begins.
-_RULES = ("feed topic", "keywords:", "category:")
+_RULES = (WHY_FEED_TOPIC, WHY_KEYWORDS, WHY_CATEGORY)
 
 
 def _rule_rank(why: str) -> int:
