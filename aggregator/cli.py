@@ -280,14 +280,14 @@ def cmd_run(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from . import pipeline
+    from . import pipeline, refile
     from .store import Store
 
     config = _load(args)
     if not config.storage.path.exists():
         raise StoreError(f"{config.storage.path}: no store yet — run 'aggregator run' first")
     with Store(config.storage.path) as store:
-        pipeline.refile_topics(config, store)  # the config's topics may have changed since the run
+        refile.refile_topics(config, store)  # the config's topics may have changed since the run
         result = pipeline.build_site(config, store)
     if args.quiet < 1:
         print(f"{result.pages_written} pages written, {result.pages_unchanged} unchanged, "

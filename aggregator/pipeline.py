@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
-from . import fetch, parse, schedule
+from . import fetch, parse, refile, schedule
 from .config import Config
-from .enrich import content_hash, enrich_all, stored_topic
+from .enrich import content_hash, enrich_all
 from .errors import AggregatorError, ParseError, RenderError
 from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedEntry, ParsedFeed,
                      RunSummary, SiteData)
@@ -82,7 +82,7 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     Returns the run summary and whether anything the site shows changed.
     """
     now = now or utcnow()
-    refiled = refile_topics(config, store)
+    refiled = refile.refile_topics(config, store)
     states = store.feed_states()
     sources = [f for f in config.feeds if feed_ids is None or f.id in feed_ids]
     due = [f for f in sources if force or schedule.is_due(f, states.get(f.id), now)]
@@ -361,54 +361,6 @@ def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:
                 recent[key] = replace(recent[key], story=sid)
         for item in part:
             recent[item.key] = replace(item, story=stories.get(item.key))
-
-
-TOPIC_INPUTS = "topic_inputs"  # the store's meta key for the topic_inputs() entries were filed with
-
-
-def topic_inputs(config: Config) -> str:
-    """A fingerprint of what decides an entry's topic besides the entry itself: the config's
-    topics and keywords, each feed's topics, the topic code and models, and whether the
-    optional embeddings are used."""
-    from .render.plan import digest
-    from .topics import code_fingerprint, embeddings_available
-
-    feeds = [(f.id, f.topics) for f in config.feeds]
-    return digest(repr(config.topics), repr(feeds), code_fingerprint(), embeddings_available())
-
-
-def refile_topics(config: Config, store: Store) -> int | None:
-    """When the topics, keywords or feed topics of the config (or the topic models) are not
-    those the stored entries were filed with, file every stored entry again, as a new entry
-    would be filed now. Returns how many entries changed topic; None when nothing had to be done."""
-    import time
-
-    key = topic_inputs(config)
-    if store.get_meta(TOPIC_INPUTS) == key:
-        return None
-    started = time.monotonic()
-    sources = {f.id: f for f in config.feeds}
-    changes, moved, seen = [], 0, 0
-    for rid, feed_id, title, html, lang, categories, features, old in store.topic_inputs():
-        source = sources.get(feed_id)
-        if source is None:  # a feed no longer in the config: its entries are not shown
-            continue
-        seen += 1
-        try:
-            a = stored_topic(config, source, title, html, lang, categories, features)
-        except Exception as e:  # one bad entry keeps its topic, never stops the run
-            log.warning("entry %d of %s kept its topic %r: %s: %s", rid, feed_id, old[0],
-                        type(e).__name__, e)
-            continue
-        if (a.topic, a.confidence, a.why) != old:
-            changes.append((rid, a.topic, a.confidence, a.why))
-            moved += a.topic != old[0]
-    store.set_topics(changes)
-    store.set_meta(TOPIC_INPUTS, key)
-    if seen:
-        log.info("topics, keywords or topic models changed: %d of %d stored entries filed "
-                 "under another topic (%.1fs)", moved, seen, time.monotonic() - started)
-    return moved
 
 
 def site_data(config: Config, store: Store, now: datetime) -> SiteData:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator import enrich, pipeline
+from aggregator import enrich, pipeline, refile
 from aggregator.config import load_config
 from aggregator.models import Detection, Segment
 from aggregator.sanitize import html_to_text
@@ -190,7 +190,7 @@ def test_the_site_files_a_story_under_one_topic(tmp_path):
                                        (entry(2, "b", "crime", 0.6, "classifier 0.60"), "h2", None),
                                        (entry(3, "b", "local", 0.8, "keywords: council"), "h3", None)], now)
         store.set_stories({i: "s1" for i in ids})
-        store.set_meta(pipeline.TOPIC_INPUTS, pipeline.topic_inputs(config))
+        store.set_meta(refile.TOPIC_INPUTS, refile.topic_inputs(config))
         data = pipeline.site_data(config, store, now)
         assert {e.guid: e.topic for e in data.entries} == {"g1": "crime", "g2": "crime", "g3": "crime"}
         assert sorted(e.topic for e in store.entries()) == ["crime", "crime", "local"]

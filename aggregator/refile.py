@@ -1,0 +1,63 @@
+"""Stored entries filed again when what decides their topics changed.
+
+An entry's topic is decided once, when it is stored. When the user edits the config's topics,
+keywords or a feed's ``topics`` (or an upgrade brings other topic code or models), the entries
+already stored are filed again, as a new entry would be filed now: :func:`refile_topics`, called
+at the start of every run (``pipeline.update``) and by ``aggregator render``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from .config import Config
+from .enrich import stored_topic
+from .store import Store
+
+log = logging.getLogger("aggregator")
+
+TOPIC_INPUTS = "topic_inputs"  # the store's meta key for the topic_inputs() entries were filed with
+
+
+def topic_inputs(config: Config) -> str:
+    """A fingerprint of what decides an entry's topic besides the entry itself: the config's
+    topics and keywords, each feed's topics, the topic code and models, and whether the
+    optional embeddings are used."""
+    from .render.plan import digest
+    from .topics import code_fingerprint, embeddings_available
+
+    feeds = [(f.id, f.topics) for f in config.feeds]
+    return digest(repr(config.topics), repr(feeds), code_fingerprint(), embeddings_available())
+
+
+def refile_topics(config: Config, store: Store) -> int | None:
+    """When the topics, keywords or feed topics of the config (or the topic models) are not
+    those the stored entries were filed with, file every stored entry again, as a new entry
+    would be filed now. Returns how many entries changed topic; None when nothing had to be done."""
+    key = topic_inputs(config)
+    if store.get_meta(TOPIC_INPUTS) == key:
+        return None
+    started = time.monotonic()
+    sources = {f.id: f for f in config.feeds}
+    changes, moved, seen = [], 0, 0
+    for rid, feed_id, title, html, lang, categories, features, old in store.topic_inputs():
+        source = sources.get(feed_id)
+        if source is None:  # a feed no longer in the config: its entries are not shown
+            continue
+        seen += 1
+        try:
+            a = stored_topic(config, source, title, html, lang, categories, features)
+        except Exception as e:  # one bad entry keeps its topic, never stops the run
+            log.warning("entry %d of %s kept its topic %r: %s: %s", rid, feed_id, old[0],
+                        type(e).__name__, e)
+            continue
+        if (a.topic, a.confidence, a.why) != old:
+            changes.append((rid, a.topic, a.confidence, a.why))
+            moved += a.topic != old[0]
+    store.set_topics(changes)
+    store.set_meta(TOPIC_INPUTS, key)
+    if seen:
+        log.info("topics, keywords or topic models changed: %d of %d stored entries filed "
+                 "under another topic (%.1fs)", moved, seen, time.monotonic() - started)
+    return moved
