@@ -723,3 +723,8 @@ def test_a_story_is_filed_under_the_topic_most_of_its_versions_support():
     assert story_topics([e(1, "crime", 0.9, "x"), e(2, "crime", 0.5, "y"), e(3, "world", 0.9, "z", story="s2")],
                         known) == {}
     assert story_topics([e(1, "sports", 0.9, "x"), e(2, "crime", 0.5, "y")], known) == {"s1": "crime"}
+    # a feed the config files under a topic keeps it, however the other versions vote; between
+    # two feed topics the votes decide
+    assert story_topics(shooting + [e(4, "health", 1.0, "feed topic")], known) == {"s1": "health"}
+    assert story_topics([e(1, "health", 1.0, "feed topic"), e(2, "crime", 1.0, "feed topic"),
+                         e(3, "crime", 0.6, "classifier 0.60")], known) == {"s1": "crime"}

@@ -159,10 +159,12 @@ def _rule_rank(why: str) -> int:
 
 def story_topics(entries: Sequence[Entry], known: set[str]) -> dict[str, str]:
     """story id -> the one topic a story of several entries is filed under, when its versions
-    were filed under different ones: the topic with the largest sum of its versions'
-    confidences (a feed topic counts 1, keywords 0.8 or more, the classifier its probability);
-    on a tie, the one given by the stronger rule (the order of :func:`assign_topic`), then the
-    newest version's. Versions in ``other`` abstain; ``other`` only when every version is."""
+    were filed under different ones. A topic the config gives a version's feed wins: the user
+    said what that feed is about, and no vote of the other versions overrides it. Otherwise (and
+    between several feed topics) the topic with the largest sum of its versions' confidences
+    (keywords 0.8 or more, the classifier its probability); on a tie, the one given by the
+    stronger rule (the order of :func:`assign_topic`), then the newest version's. Versions in
+    ``other`` abstain; ``other`` only when every version is."""
     members: dict[str, list[Entry]] = defaultdict(list)
     for e in entries:
         if e.story:
@@ -181,6 +183,6 @@ def story_topics(entries: Sequence[Entry], known: set[str]) -> dict[str, str]:
             s[1] += e.topic_confidence
             s[2] = max(s[2], e.published)
         if score:
-            out[sid] = min(score, key=lambda t: (-round(score[t][1], 6), score[t][0],
-                                                 -score[t][2].timestamp(), t))
+            out[sid] = min(score, key=lambda t: (score[t][0] > 0, -round(score[t][1], 6),
+                                                 score[t][0], -score[t][2].timestamp(), t))
     return out
