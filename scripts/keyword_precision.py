@@ -10,8 +10,8 @@ sets (world, not politics), "school" mostly sports (school cricket). For every k
 ``aggregator/topics/default_topics.yaml`` this counts the labelled TRAINING rows of
 ``../shared/data/topics`` (the rows ``scripts/train_topics.py`` trains on: never the held-out rows
 the benchmark scores, never AG News) in which it is found, and in how many the row's label is
-the keyword's topic (a ``local`` row counts as right for local, politics, crime, education and
-health: ``train_topics.correct``, as in ``benchmarks/topics.py``), and how often the classifier is right on the same rows
+the keyword's topic (a ``local`` row counts as right for local and the subject topics:
+``train_topics.correct``, as in ``benchmarks/topics.py``), and how often the classifier is right on the same rows
 when it did not train on them (5-fold cross-validation over the training rows, as
 ``train_topics.fit_temperature`` folds them). A keyword found in at least MIN_ROWS rows that is
 right in fewer than MIN_PRECISION of them, or less often than the cross-validated classifier,
