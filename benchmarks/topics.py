@@ -94,8 +94,8 @@ def evaluate(name: str, rows: list[tuple[str, dict, str]], defaults, embed: bool
         # the stricter reading of a `local` row (see train_topics.correct), printed beside
         s_bare = sum(train.correct(w, g, strict=True) for w, g in bare) / n
         s_full = sum(train.correct(w, g, strict=True) for w, g in full) / n
-        strict = (f"  (strict `local`: right only as local, politics, crime, education, health or "
-                  f"science-tech — classify {s_bare:.1%}, assign_topic {s_full:.1%})\n")
+        strict = (f"  (strict `local`: right only as {', '.join(sorted(train.LOCAL_OK_STRICT))} — "
+                  f"classify {s_bare:.1%}, assign_topic {s_full:.1%})\n")
     print(f"  classify (bare classifier, arg-max): accuracy {acc_bare:.1%}")
     print(f"  assign_topic (default keywords + classifier, threshold {topics.DEFAULT_THRESHOLD}): "
           f"accuracy {acc_full:.1%}; {covered / n:.1%} not 'other', of which {covered_ok / max(covered, 1):.1%} right")

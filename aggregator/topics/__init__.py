@@ -183,6 +183,7 @@ def story_topics(entries: Sequence[Entry], known: set[str]) -> dict[str, str]:
             s[1] += e.topic_confidence
             s[2] = max(s[2], e.published)
         if score:
-            out[sid] = min(score, key=lambda t: (score[t][0] > 0, -round(score[t][1], 6),
+            feed_rank = _rule_rank(WHY_FEED_TOPIC)  # a topic a feed's config gave comes first
+            out[sid] = min(score, key=lambda t: (score[t][0] != feed_rank, -round(score[t][1], 6),
                                                  score[t][0], -score[t][2].timestamp(), t))
     return out
