@@ -468,6 +468,8 @@ def test_world_means_outside_sri_lanka():
     ("Neighbouring countries send relief flights to Sri Lanka after the cyclone", "en", "sri lanka"),
     ("வெள்ளத்தால் பாதிக்கப்பட்ட இலங்கைக்கு வெளிநாடுகள் நிவாரண உதவி", "ta", "இலங்கை"),
     ("வெளிநாட்டிலிருந்து யாழ். வந்த இளைஞர் விபத்தில் உயிரிழப்பு", "ta", "யாழ்"),
+    # sea transport to Delft island cut by the weather (Virakesari, examples/feeds)
+    ("சீரற்ற காலநிலையால் நெடுந்தீவுக்கான கடற்போக்குவரத்து பாதிப்பு", "ta", "நெடுந்தீவ"),
     ("ගංවතුරෙන් පීඩාවට පත් ශ්‍රී ලංකාවට විදෙස් රටවලින් ආධාර", "si", "ශ්‍රී ලංකා"),
 ])
 def test_world_verdict_about_sri_lanka_itself_is_home_news(title, lang, place):
