@@ -151,6 +151,7 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
 
 
 _RULES = (WHY_FEED_TOPIC, WHY_KEYWORDS, WHY_CATEGORY)
+_FEED_RANK = _RULES.index(WHY_FEED_TOPIC)  # a topic a feed's config gave outranks every vote
 
 
 def _rule_rank(why: str) -> int:
@@ -183,7 +184,6 @@ def story_topics(entries: Sequence[Entry], known: set[str]) -> dict[str, str]:
             s[1] += e.topic_confidence
             s[2] = max(s[2], e.published)
         if score:
-            feed_rank = _rule_rank(WHY_FEED_TOPIC)  # a topic a feed's config gave comes first
-            out[sid] = min(score, key=lambda t: (score[t][0] != feed_rank, -round(score[t][1], 6),
+            out[sid] = min(score, key=lambda t: (score[t][0] != _FEED_RANK, -round(score[t][1], 6),
                                                  score[t][0], -score[t][2].timestamp(), t))
     return out

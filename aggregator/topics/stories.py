@@ -34,8 +34,8 @@ import zlib
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from operator import mul
 from datetime import datetime, timedelta
+from operator import mul
 from types import EllipsisType
 from typing import Sequence
 
