@@ -365,7 +365,7 @@ def cmd_classify(args) -> int:
 
         def flush() -> None:
             done = [read(*values) for _n, values, error in batch if not error]
-            vecs = topics.entry_embeddings([(t, x) for t, x, _lang in done])
+            vecs = topics.topic_embeddings([(t, x) for t, x, _lang in done])
             for _n, _values, error in batch:
                 if error:
                     print(f"aggregator classify: stdin {error}", file=sys.stderr)
@@ -386,7 +386,7 @@ def cmd_classify(args) -> int:
         print("aggregator classify: give TEXT or --jsonl", file=sys.stderr)
         return EXIT_CONFIG
     title, text, lang = read(args.text[0], " ".join(args.text[1:]))
-    print(json.dumps(one(title, text, lang, topics.entry_embedding(title, text)), ensure_ascii=False))
+    print(json.dumps(one(title, text, lang, topics.topic_embedding(title, text)), ensure_ascii=False))
     return EXIT_OK
 
 

@@ -2,8 +2,8 @@
 
 Pure apart from the clock: ``pipeline`` calls :func:`enrich_all` for the new or changed entries
 of a feed (in a worker process when there are many feeds) and stores what it returns. With the
-optional extra ``stories``, each entry is embedded once (in batches) and the vector serves the
-topic and the story key.
+optional extra ``stories``, each entry is embedded (in batches) twice, once for the story key
+and once for the topic (``topics.embedding``), and both vectors are kept in the story key.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def enrich_all(config: Config, source: FeedSource, parsed: ParsedFeed, entries: 
                ) -> list[tuple[ParsedEntry, Entry, bytes | None]]:
     """Detect, classify and sanitise the given entries of one feed (pure apart from the clock):
     (entry as parsed, entry to store, story key). With the optional extra ``stories``, their
-    embeddings are computed a few at a time (``topics.embedding.BATCH``). An entry that fails
-    is passed to ``on_error`` and left out; the others go on."""
+    story and topic embeddings are computed a few at a time (``topics.embedding.BATCH``). An
+    entry that fails is passed to ``on_error`` and left out; the others go on."""
     from . import topics
 
     drafts: list[tuple[ParsedEntry, _Draft]] = []
@@ -44,16 +44,18 @@ def enrich_all(config: Config, source: FeedSource, parsed: ParsedFeed, entries: 
             drafts.append((pe, _draft(config, source, parsed, pe, now)))
         except Exception as e:  # a bad entry is skipped, never the feed
             on_error(pe, e)
-    vecs: list = [None] * len(drafts)
+    vecs: list = [(None, None)] * len(drafts)  # per entry: (story, topic) embeddings
     if drafts and topics.embeddings_available():
         for i in range(0, len(drafts), topics.embedding.BATCH):
             chunk = drafts[i:i + topics.embedding.BATCH]
+            pairs = [(d.title, d.text) for _pe, d in chunk]
             try:
-                vecs[i:i + len(chunk)] = topics.entry_embeddings([(d.title, d.text) for _pe, d in chunk])
+                vecs[i:i + len(chunk)] = zip(topics.entry_embeddings(pairs), topics.topic_embeddings(pairs))
             except Exception:  # the model failed on this batch: one by one, so one entry fails alone
                 for j, (pe, d) in enumerate(chunk):
                     try:
-                        vecs[i + j] = topics.entry_embedding(d.title, d.text)
+                        vecs[i + j] = (topics.entry_embedding(d.title, d.text),
+                                       topics.topic_embedding(d.title, d.text))
                     except Exception as e:
                         on_error(pe, e)
                         vecs[i + j] = _FAILED
@@ -81,12 +83,14 @@ class _Draft:
 
 
 def _finish(config: Config, source: FeedSource, pe: ParsedEntry, d: _Draft,
-            vec) -> tuple[Entry, bytes | None]:
+            vecs: tuple) -> tuple[Entry, bytes | None]:
     from . import topics
 
     e = d.entry
-    topic = _topic(config, source, d.title, d.text, e.lang, pe.categories, vec)
-    features = topics.story_key_features(d.title, d.text, e.lang, pe.link, embedding=vec)
+    story_vec, topic_vec = vecs
+    topic = _topic(config, source, d.title, d.text, e.lang, pe.categories, topic_vec)
+    features = topics.story_key_features(d.title, d.text, e.lang, pe.link, embedding=story_vec,
+                                         topic_embedding=topic_vec)
     return replace(e, topic=topic.topic, topic_confidence=topic.confidence,
                    topic_why=topic.why), features
 
@@ -103,11 +107,11 @@ def stored_topic(config: Config, source: FeedSource, title: str, content_html: s
                  categories: tuple[str, ...], features: bytes | None):
     """The topic a stored entry gets from this config: what it got when it was stored (the
     title and text it was classified on are the stored title and the text of its stored
-    content; the embedding is the one its story signature keeps), unless the topics, keywords,
+    content; the topic embedding is the one its story signature keeps), unless the topics, keywords,
     feed topics or models changed since."""
     from . import topics
 
-    vec = topics.stored_embedding(features) if topics.embeddings_available() else None
+    vec = topics.stored_topic_embedding(features) if topics.embeddings_available() else None
     return _topic(config, source, title, sanitize.html_to_text(content_html), lang, categories, vec)
 
 

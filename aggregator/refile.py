@@ -4,6 +4,9 @@ An entry's topic is decided once, when it is stored. When the user edits the con
 keywords or a feed's ``topics`` (or an upgrade brings other topic code or models), the entries
 already stored are filed again, as a new entry would be filed now: :func:`refile_topics`, called
 at the start of every run (``pipeline.update``) and by ``aggregator render``.
+
+Before that, entries embedded by a release that kept no topic embedding (e5 ``query:``; the
+classifier's head reads no other) get one, once: :func:`refresh_embeddings`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def refile_topics(config: Config, store: Store) -> int | None:
     key = topic_inputs(config)
     if store.get_meta(TOPIC_INPUTS) == key:
         return None
+    refresh_embeddings(store)
     started = time.monotonic()
     sources = {f.id: f for f in config.feeds}
     changes, moved, seen = [], 0, 0
@@ -61,3 +65,55 @@ def refile_topics(config: Config, store: Store) -> int | None:
         log.info("topics, keywords or topic models changed: %d of %d stored entries filed "
                  "under another topic (%.1fs)", moved, seen, time.monotonic() - started)
     return moved
+
+
+def refresh_embeddings(store: Store) -> int:
+    """Give the stored entries that were embedded by a release keeping no topic embedding one,
+    kept in their story signature (a few hundred at a time, each batch committed: an interrupted
+    upgrade goes on where it stopped). Returns how many; 0 without the optional embeddings."""
+    from . import sanitize, topics
+    from .topics.stories import lacks_topic_embedding, with_topic_embedding
+
+    if not topics.embeddings_available():
+        return 0
+    stale = [(rid, f) for rid, f in store.features() if lacks_topic_embedding(f)]
+    if not stale:
+        return 0
+    started = time.monotonic()
+    log.info("embedding %d stored entries for their topics (once, after an upgrade: this release "
+             "classifies with an e5 query: vector; about 30 ms each)", len(stale))
+    done = 0
+    step = topics.embedding.BATCH * 32
+    for i in range(0, len(stale), step):
+        chunk = stale[i:i + step]
+        texts = store.texts([rid for rid, _f in chunk])
+        pairs = [(texts[rid][0], sanitize.html_to_text(texts[rid][1])) for rid, _f in chunk]
+        vecs: list = []
+        for j in range(0, len(pairs), topics.embedding.BATCH):
+            k = j + topics.embedding.BATCH
+            vecs += _embed(pairs[j:k], [rid for rid, _f in chunk[j:k]])
+        store.set_features([(rid, with_topic_embedding(f, v)) for (rid, f), v in zip(chunk, vecs)])
+        done += len(chunk)
+        log.info("embedded %d of %d stored entries for their topics (%.0fs)", done, len(stale),
+                 time.monotonic() - started)
+    return done
+
+
+def _embed(pairs: list[tuple[str, str]], ids: list[int]) -> list:
+    """The topic embeddings of a batch; when the model fails on it, one by one, and an entry it
+    fails on alone gets none (named in a warning; it is filed on its words, as before, and tried
+    again at the next re-filing)."""
+    from . import topics
+
+    try:
+        return topics.topic_embeddings(pairs)
+    except Exception:  # noqa: BLE001 - one bad entry must not stop the upgrade
+        out = []
+        for rid, pair in zip(ids, pairs):
+            try:
+                out.append(topics.topic_embedding(*pair))
+            except Exception as e:  # noqa: BLE001
+                log.warning("entry %d: no topic embedding, filed on its words: %s: %s",
+                            rid, type(e).__name__, e)
+                out.append(None)
+        return out

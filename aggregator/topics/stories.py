@@ -20,9 +20,11 @@ those inside the time window of the new ones are indexed. Candidates come from a
 over each new entry's most distinctive terms, so the work grows with the number of new entries
 times the size of the window, not with the square of all entries.
 
-Features layout (little-endian): ``b"ST1"``, flags (1 = has embedding), link hash (8 bytes, 0 =
-no link), text hash (8), term count n (uint16), n uint32 term hashes, n uint16 counts, then with
-an embedding: float32 scale and 384 int8 components.
+Features layout (little-endian): ``b"ST1"``, flags (bit 0: has a story embedding, bit 1: has a
+topic embedding), link hash (8 bytes, 0 = no link), text hash (8), term count n (uint16), n uint32
+term hashes, n uint16 counts, then each embedding it has, story first: float32 scale and 384
+int8 components (:func:`~.embedding.pack`). Releases before the topic embedding wrote flags 1:
+:func:`lacks_topic_embedding` finds those, :func:`with_topic_embedding` completes them.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from ..links import normalize_link
 from .embedding import DIM, entry_embedding, pack, unpack
 from .keywords import words
 
+_VEC = 4 + DIM  # bytes of one packed embedding (float32 scale, int8 components)
 WINDOW = timedelta(days=3)
 SAME_STORY = 0.5  # TF-IDF cosine within a language (see benchmarks/topics.py)
 NEAR_IDENTICAL = 0.9  # TF-IDF cosine that merges whatever the dates
@@ -105,11 +108,14 @@ def _terms(title: str, text: str) -> Counter[str]:
 
 
 def story_key_features(title: str, text: str, lang: str, link: str | None,
-                       embedding: Sequence[float] | None | EllipsisType = ...) -> bytes:
-    """The entry's story signature: link and text hashes, term counts, optional embedding.
+                       embedding: Sequence[float] | None | EllipsisType = ...,
+                       topic_embedding: Sequence[float] | None = None) -> bytes:
+    """The entry's story signature: link and text hashes, term counts, optional embeddings.
 
     ``embedding``: the entry's :func:`~.embedding.entry_embedding` when the caller has it
-    (the pipeline computes it once for topics and stories); left out, it is computed here."""
+    (the pipeline computes it once, with the entry's topic embedding); left out, it is computed
+    here. ``topic_embedding``: its :func:`~.embedding.topic_embedding`, kept so that the entry
+    can be filed again (edited topics) on the very vector it was classified with."""
     link_n = normalize_link(link)
     link_hash = _h64(link_n) if link_n else 0
     all_words = words(title) + ["\x1f"] + words(text)
@@ -119,12 +125,15 @@ def story_key_features(title: str, text: str, lang: str, link: str | None,
     hashes = array("I", (zlib.crc32(t.encode("utf-8")) for t, _ in top))
     counts = array("H", (min(c, 65535) for _, c in top))
     emb = entry_embedding(title, text) if embedding is ... else embedding
-    out = _HEAD.pack(MAGIC, 1 if emb else 0, link_hash, text_hash, len(top))
+    out = _HEAD.pack(MAGIC, (1 if emb else 0) | (2 if topic_embedding else 0), link_hash, text_hash,
+                     len(top))
     if hashes.itemsize != 4 or counts.itemsize != 2:  # pragma: no cover - exotic platforms
         raise RuntimeError("unexpected array item sizes")
     out += hashes.tobytes() + counts.tobytes()
     if emb:
-        out += pack(emb)
+        out += pack(list(emb))
+    if topic_embedding:
+        out += pack(list(topic_embedding))
     return out
 
 
@@ -147,18 +156,46 @@ def _parse(features: bytes) -> _Parsed | None:
     counts = array("H")
     counts.frombytes(features[off:off + 2 * n])
     off += 2 * n
-    emb = unpack(features[off:]) if flags & 1 and len(features) >= off + 4 else None
+    emb = unpack(features[off:off + _VEC]) if flags & 1 and len(features) >= off + _VEC else None
     return _Parsed(link_hash, text_hash, dict(zip(hashes, counts)), emb)
 
 
-def stored_embedding(features: bytes | None) -> list[float] | None:
-    """The embedding kept in a story signature (``story_key_features``): the very vector
-    ``entry_embedding`` gave, or None when the signature has none."""
+def _vectors_at(features: bytes | None) -> tuple[int, int] | None:
+    """(flags, offset of the first embedding) of a story signature; None when it is not one."""
     if not features or len(features) < _HEAD.size or features[:3] != MAGIC:
         return None
     _m, flags, _link, _text, n = _HEAD.unpack_from(features)
-    off = _HEAD.size + 6 * n  # past the term hashes (4 bytes each) and counts (2 bytes each)
-    return unpack(features[off:]) if flags & 1 and len(features) >= off + 4 else None
+    return flags, _HEAD.size + 6 * n  # past the term hashes (4 bytes each) and counts (2 bytes each)
+
+
+def stored_topic_embedding(features: bytes | None) -> list[float] | None:
+    """The topic embedding kept in a story signature (``story_key_features``): the very vector
+    ``topic_embedding`` gave, or None when the signature has none."""
+    at = _vectors_at(features)
+    if at is None or not at[0] & 2:
+        return None
+    off = at[1] + (_VEC if at[0] & 1 else 0)
+    return unpack(features[off:off + _VEC]) if len(features) >= off + _VEC else None
+
+
+def lacks_topic_embedding(features: bytes | None) -> bool:
+    """The entry was embedded (it has a story embedding) by a release that kept no topic
+    embedding: it should get one (``refile.refresh_embeddings``)."""
+    at = _vectors_at(features)
+    return at is not None and at[0] & 3 == 1
+
+
+def with_topic_embedding(features: bytes, vec: Sequence[float] | None) -> bytes:
+    """The story signature ``features`` with its topic embedding set to ``vec`` (or dropped)."""
+    at = _vectors_at(features)
+    if at is None:
+        raise ValueError("not a story signature")
+    flags, off = at
+    _m, _f, link_hash, text_hash, n = _HEAD.unpack_from(features)
+    end = off + (_VEC if flags & 1 else 0)
+    out = (_HEAD.pack(MAGIC, (flags & 1) | (2 if vec else 0), link_hash, text_hash, n)
+           + features[_HEAD.size:end])
+    return out + pack(list(vec)) if vec else out
 
 
 def _head(features: bytes) -> tuple[int, int]:
