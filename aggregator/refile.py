@@ -76,7 +76,8 @@ def refresh_embeddings(store: Store) -> int:
 
     if not topics.embeddings_available():
         return 0
-    stale = [(rid, f) for rid, f in store.features() if lacks_topic_embedding(f)]
+    # ids only: a signature is about 3 kB, and a store may hold tens of thousands
+    stale = [rid for rid, f in store.features() if lacks_topic_embedding(f)]
     if not stale:
         return 0
     started = time.monotonic()
@@ -86,13 +87,13 @@ def refresh_embeddings(store: Store) -> int:
     step = topics.embedding.BATCH * 32
     for i in range(0, len(stale), step):
         chunk = stale[i:i + step]
-        texts = store.texts([rid for rid, _f in chunk])
-        pairs = [(texts[rid][0], sanitize.html_to_text(texts[rid][1])) for rid, _f in chunk]
+        rows = store.texts(chunk)
+        pairs = [(rows[rid][0], sanitize.html_to_text(rows[rid][1])) for rid in chunk]
         vecs: list = []
         for j in range(0, len(pairs), topics.embedding.BATCH):
             k = j + topics.embedding.BATCH
-            vecs += _embed(pairs[j:k], [rid for rid, _f in chunk[j:k]])
-        store.set_features([(rid, with_topic_embedding(f, v)) for (rid, f), v in zip(chunk, vecs)])
+            vecs += _embed(pairs[j:k], chunk[j:k])
+        store.set_features([(rid, with_topic_embedding(rows[rid][2], v)) for rid, v in zip(chunk, vecs)])
         done += len(chunk)
         log.info("embedded %d of %d stored entries for their topics (%.0fs)", done, len(stale),
                  time.monotonic() - started)

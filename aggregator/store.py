@@ -267,16 +267,16 @@ class Store:
         while rows := cur.fetchmany(500):
             yield from rows
 
-    def texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-        """entry id -> (title, content_html), for the given ids."""
-        out: dict[int, tuple[str, str]] = {}
+    def texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str, bytes | None]]:
+        """entry id -> (title, content_html, story signature), for the given ids."""
+        out: dict[int, tuple[str, str, bytes | None]] = {}
         ids = list(ids)
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             q = ", ".join("?" for _ in chunk)
-            for rid, title, html in self.db.execute(
-                    f"SELECT id, title, content_html FROM entries WHERE id IN ({q})", chunk):
-                out[rid] = (title or "", html or "")
+            for rid, title, html, features in self.db.execute(
+                    f"SELECT id, title, content_html, features FROM entries WHERE id IN ({q})", chunk):
+                out[rid] = (title or "", html or "", features)
         return out
 
     def set_features(self, features: Sequence[tuple[int, bytes]]) -> None:
