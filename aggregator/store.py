@@ -288,6 +288,17 @@ class Store:
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: cannot store story signatures: {e}") from e
 
+    def contents(self, ids: Sequence[int]) -> dict[int, str]:
+        """entry id -> content_html, for the given ids."""
+        out: dict[int, str] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = ", ".join("?" for _ in chunk)
+            out.update(self.db.execute(f"SELECT id, content_html FROM entries WHERE id IN ({q})",
+                                       chunk))
+        return out
+
     def story_rows(self, since: datetime) -> list[tuple[int, str, str | None, datetime, bytes | None, str | None]]:
         """(id, lang, link, published, features, story) of entries published since ``since``."""
         return [(r[0], r[1], r[2], _dt(r[3]), r[4], r[5]) for r in self.db.execute(
