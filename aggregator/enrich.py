@@ -45,32 +45,28 @@ def enrich_all(config: Config, source: FeedSource, parsed: ParsedFeed, entries: 
         except Exception as e:  # a bad entry is skipped, never the feed
             on_error(pe, e)
     vecs: list = [(None, None)] * len(drafts)  # per entry: (story, topic) embeddings
+    failed: set[int] = set()  # entries the model failed on: skipped, each reported once
     if drafts and topics.embeddings_available():
         for i in range(0, len(drafts), topics.embedding.BATCH):
             chunk = drafts[i:i + topics.embedding.BATCH]
             pairs = [(d.title, d.text) for _pe, d in chunk]
-            try:
-                vecs[i:i + len(chunk)] = zip(topics.entry_embeddings(pairs), topics.topic_embeddings(pairs))
-            except Exception:  # the model failed on this batch: one by one, so one entry fails alone
-                for j, (pe, d) in enumerate(chunk):
-                    try:
-                        vecs[i + j] = (topics.entry_embedding(d.title, d.text),
-                                       topics.topic_embedding(d.title, d.text))
-                    except Exception as e:
-                        on_error(pe, e)
-                        vecs[i + j] = _FAILED
+
+            def fail(j: int, e: Exception, i: int = i, chunk: list = chunk) -> None:
+                if i + j not in failed:
+                    failed.add(i + j)
+                    on_error(chunk[j][0], e)
+
+            vecs[i:i + len(chunk)] = zip(topics.embedding.embed_each(topics.entry_embeddings, pairs, fail),
+                                         topics.embedding.embed_each(topics.topic_embeddings, pairs, fail))
     out = []
-    for (pe, d), vec in zip(drafts, vecs):
-        if vec is _FAILED:
+    for n, ((pe, d), vec) in enumerate(zip(drafts, vecs)):
+        if n in failed:
             continue
         try:
             out.append((pe, *_finish(config, source, pe, d, vec)))
         except Exception as e:
             on_error(pe, e)
     return out
-
-
-_FAILED = object()
 
 
 @dataclass(frozen=True)

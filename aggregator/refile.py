@@ -91,30 +91,16 @@ def refresh_embeddings(store: Store) -> int:
         pairs = [(rows[rid][0], sanitize.html_to_text(rows[rid][1])) for rid in chunk]
         vecs: list = []
         for j in range(0, len(pairs), topics.embedding.BATCH):
-            k = j + topics.embedding.BATCH
-            vecs += _embed(pairs[j:k], chunk[j:k])
+            ids = chunk[j:j + topics.embedding.BATCH]
+
+            def fail(n: int, e: Exception, ids: list = ids) -> None:
+                # filed on its words, as before, and tried again at the next re-filing
+                log.warning("entry %d: no topic embedding, filed on its words: %s: %s",
+                            ids[n], type(e).__name__, e)
+
+            vecs += topics.embedding.embed_each(topics.topic_embeddings, pairs[j:j + len(ids)], fail)
         store.set_features([(rid, with_topic_embedding(rows[rid][2], v)) for rid, v in zip(chunk, vecs)])
         done += len(chunk)
         log.info("embedded %d of %d stored entries for their topics (%.0fs)", done, len(stale),
                  time.monotonic() - started)
     return done
-
-
-def _embed(pairs: list[tuple[str, str]], ids: list[int]) -> list:
-    """The topic embeddings of a batch; when the model fails on it, one by one, and an entry it
-    fails on alone gets none (named in a warning; it is filed on its words, as before, and tried
-    again at the next re-filing)."""
-    from . import topics
-
-    try:
-        return topics.topic_embeddings(pairs)
-    except Exception:  # noqa: BLE001 - one bad entry must not stop the upgrade
-        out = []
-        for rid, pair in zip(ids, pairs):
-            try:
-                out.append(topics.topic_embedding(*pair))
-            except Exception as e:  # noqa: BLE001
-                log.warning("entry %d: no topic embedding, filed on its words: %s: %s",
-                            rid, type(e).__name__, e)
-                out.append(None)
-        return out

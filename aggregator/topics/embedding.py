@@ -25,6 +25,7 @@ import os
 import struct
 import sys
 from array import array
+from typing import Callable
 
 DIM = 384
 BODY_CHARS = 1000  # the entry is embedded as its title, a newline and this much of its text
@@ -77,6 +78,24 @@ def topic_embedding(title: str, text: str) -> list[float] | None:
 def topic_embeddings(entries: list[tuple[str, str]]) -> list[list[float] | None]:
     """The topic embeddings of several (title, text) entries in one call to the model."""
     return _embed(TOPIC_PREFIX, entries)
+
+
+def embed_each(embed: Callable[[list], list], entries: list[tuple[str, str]],
+               on_error: Callable[[int, Exception], None]) -> list[list[float] | None]:
+    """``embed(entries)`` (:func:`entry_embeddings` or :func:`topic_embeddings`) in one call;
+    when the model fails on the batch, entry by entry, so that an entry it fails on fails alone:
+    ``on_error(its index, the exception)``, and None in its place."""
+    try:
+        return embed(entries)
+    except Exception:  # noqa: BLE001 - which entry? ask one by one
+        out: list[list[float] | None] = []
+        for i, entry in enumerate(entries):
+            try:
+                out += embed([entry])
+            except Exception as e:  # noqa: BLE001
+                on_error(i, e)
+                out.append(None)
+        return out
 
 
 def _embed(prefix: str, entries: list[tuple[str, str]]) -> list[list[float] | None]:
