@@ -180,14 +180,24 @@ def cmd_check(args) -> int:
     return EXIT_OK
 
 
+def _bar_stream(stream, quiet: int):
+    """(the stream, whether to draw bars on it): sys.stderr as it is now, not as it was when this
+    module was imported; bars only on a terminal, and not with --quiet."""
+    stream = stream if stream is not None else sys.stderr
+    return stream, stream.isatty() and quiet == 0 and os.environ.get("TERM") != "dumb"
+
+
+def _bar(done: int, total: int, width: int = 24) -> str:
+    filled = int(width * done / max(total, 1))
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
 class Progress:
     """A progress bar on a terminal, plain log lines otherwise (cron)."""
 
     def __init__(self, total: int, quiet: int, verbose: int, stream=None):
         self.total, self.done, self.quiet, self.verbose = total, 0, quiet, verbose
-        # sys.stderr as it is now, not as it was when this module was imported
-        self.stream = stream = stream if stream is not None else sys.stderr
-        self.tty = stream.isatty() and quiet == 0 and os.environ.get("TERM") != "dumb"
+        self.stream, self.tty = _bar_stream(stream, quiet)
 
     def __call__(self, outcome) -> None:
         self.done += 1
@@ -197,15 +207,33 @@ class Progress:
         if outcome.error:
             line += f" — {outcome.error}"
         if self.tty:
-            width = 24
-            filled = int(width * self.done / max(self.total, 1))
-            bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r\x1b[2K[{bar}] {self.done}/{self.total} {line[:60]}")
+            self.stream.write(f"\r\x1b[2K{_bar(self.done, self.total)} {self.done}/{self.total} {line[:60]}")
             if self.done == self.total:
                 self.stream.write("\n")
             self.stream.flush()
         elif self.verbose > 0 or (outcome.error and self.quiet == 0):
             log.log(logging.WARNING if outcome.error else logging.INFO, "%s", line)
+
+
+class CountBar:
+    """A bar for long work counted in entries, called with (done, total): the first run after an
+    upgrade embedding the stored entries again. On a terminal only; elsewhere (cron) the work logs
+    its own lines (-v)."""
+
+    def __init__(self, label: str, quiet: int, stream=None):
+        self.label = label
+        self.stream, self.tty = _bar_stream(stream, quiet)
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        self.stream.write(f"\r\x1b[2K{_bar(done, total)} {done}/{total} {self.label}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+REFRESH_LABEL = "stored entries embedded for their topics (once, after an upgrade)"
 
 
 def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True, quiet: int = 0,
@@ -219,7 +247,7 @@ def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True,
         total = sum(1 for f in config.feeds if feed_ids is None or f.id in feed_ids)
         progress = Progress(total, quiet, verbose)
         summary, changed = pipeline.update(config, store, force=force, feed_ids=feed_ids,
-                                           on_feed=progress)
+                                           on_feed=progress, on_refresh=CountBar(REFRESH_LABEL, quiet))
         pages = "site not rendered"
         if render:
             if (changed or not (config.site.output / "index.html").exists()
@@ -287,7 +315,8 @@ def cmd_render(args) -> int:
     if not config.storage.path.exists():
         raise StoreError(f"{config.storage.path}: no store yet — run 'aggregator run' first")
     with Store(config.storage.path) as store:
-        refile.refile_topics(config, store)  # the config's topics may have changed since the run
+        # the config's topics may have changed since the run
+        refile.refile_topics(config, store, on_refresh=CountBar(REFRESH_LABEL, args.quiet))
         result = pipeline.build_site(config, store)
     if args.quiet < 1:
         print(f"{result.pages_written} pages written, {result.pages_unchanged} unchanged, "

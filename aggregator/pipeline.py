@@ -73,16 +73,19 @@ def default_workers(feeds: int, cpus: int | None = None) -> int:
 def update(config: Config, store: Store, *, now: datetime | None = None, transport=None,
            force: bool = False, feed_ids: Sequence[str] | None = None,
            on_feed: Callable[[FeedOutcome], None] | None = None,
-           workers: int | None = None) -> tuple[RunSummary, bool]:
+           workers: int | None = None,
+           on_refresh: Callable[[int, int], None] | None = None) -> tuple[RunSummary, bool]:
     """Fetch the due feeds and store what is new.
 
     Feeds are parsed and stored as their downloads complete, while others still download.
     Parsing and enrichment (CPU-bound) run in ``workers`` processes (None: ``default_workers``;
     0: in this process); everything that touches the store stays here.
+    ``on_refresh(done, total)``: progress of the stored entries embedded again first, once after
+    an upgrade (``refile.refresh_embeddings``).
     Returns the run summary and whether anything the site shows changed.
     """
     now = now or utcnow()
-    refiled = refile.refile_topics(config, store)
+    refiled = refile.refile_topics(config, store, on_refresh=on_refresh)
     states = store.feed_states()
     sources = [f for f in config.feeds if feed_ids is None or f.id in feed_ids]
     due = [f for f in sources if force or schedule.is_due(f, states.get(f.id), now)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 from .config import Config
 from .enrich import stored_topic
@@ -34,14 +35,15 @@ def topic_inputs(config: Config) -> str:
     return digest(repr(config.topics), repr(feeds), code_fingerprint(), embeddings_available())
 
 
-def refile_topics(config: Config, store: Store) -> int | None:
+def refile_topics(config: Config, store: Store,
+                  on_refresh: Callable[[int, int], None] | None = None) -> int | None:
     """When the topics, keywords or feed topics of the config (or the topic models) are not
     those the stored entries were filed with, file every stored entry again, as a new entry
     would be filed now. Returns how many entries changed topic; None when nothing had to be done."""
     key = topic_inputs(config)
     if store.get_meta(TOPIC_INPUTS) == key:
         return None
-    refresh_embeddings(store)
+    refresh_embeddings(store, on_refresh)
     started = time.monotonic()
     sources = {f.id: f for f in config.feeds}
     changes, moved, seen = [], 0, 0
@@ -67,10 +69,11 @@ def refile_topics(config: Config, store: Store) -> int | None:
     return moved
 
 
-def refresh_embeddings(store: Store) -> int:
+def refresh_embeddings(store: Store, on_progress: Callable[[int, int], None] | None = None) -> int:
     """Give the stored entries that were embedded by a release keeping no topic embedding one,
     kept in their story signature (a few hundred at a time, each batch committed: an interrupted
-    upgrade goes on where it stopped). Returns how many; 0 without the optional embeddings."""
+    upgrade goes on where it stopped); ``on_progress(done, total)`` after each batch (and with 0
+    before the first). Returns how many; 0 without the optional embeddings."""
     from . import sanitize, topics
     from .topics.stories import lacks_topic_embedding, with_topic_embedding
 
@@ -84,6 +87,8 @@ def refresh_embeddings(store: Store) -> int:
     log.info("embedding %d stored entries for their topics (once, after an upgrade: this release "
              "classifies with an e5 query: vector; about 30 ms each)", len(stale))
     done = 0
+    if on_progress:
+        on_progress(0, len(stale))
     step = topics.embedding.BATCH * 32
     for i in range(0, len(stale), step):
         chunk = stale[i:i + step]
@@ -101,6 +106,8 @@ def refresh_embeddings(store: Store) -> int:
             vecs += topics.embedding.embed_each(topics.topic_embeddings, pairs[j:j + len(ids)], fail)
         store.set_features([(rid, with_topic_embedding(rows[rid][2], v)) for rid, v in zip(chunk, vecs)])
         done += len(chunk)
+        if on_progress:
+            on_progress(done, len(stale))
         log.info("embedded %d of %d stored entries for their topics (%.0fs)", done, len(stale),
                  time.monotonic() - started)
     return done

@@ -184,3 +184,36 @@ def test_apply_moves_rewrites_the_config(cfg, capsys):
     assert [f.id for f in load_config(cfg).feeds] == ["one", "two", "three"]
     assert run(cfg, "feeds", "apply-moves") == 0
     assert "no feed has moved" in capsys.readouterr().out
+
+
+def test_bars_are_drawn_on_a_terminal_only_and_not_with_quiet(monkeypatch):
+    import io
+    from types import SimpleNamespace
+
+    from aggregator.cli import CountBar, Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("TERM", raising=False)
+    t = Terminal()
+    bar = CountBar("stored entries", 0, t)
+    bar(0, 4)
+    bar(2, 4)
+    bar(4, 4)
+    assert t.getvalue() == ("\r\x1b[2K[------------------------] 0/4 stored entries"
+                            "\r\x1b[2K[############------------] 2/4 stored entries"
+                            "\r\x1b[2K[########################] 4/4 stored entries\n")
+    feed = SimpleNamespace(source=SimpleNamespace(id="bbc"), status="ok", new_entries=3, error=None)
+    p = Progress(2, 0, 0, Terminal())
+    p(feed)
+    assert p.stream.getvalue() == "\r\x1b[2K[############------------] 1/2 bbc: ok, 3 new"
+    for stream, quiet in ((Terminal(), 1), (io.StringIO(), 0)):  # --quiet, or not a terminal (cron)
+        CountBar("x", quiet, stream)(1, 1)
+        Progress(1, quiet, 0, stream)(feed)
+        assert stream.getvalue() == ""
+    monkeypatch.setenv("TERM", "dumb")
+    dumb = Terminal()
+    CountBar("x", 0, dumb)(1, 1)
+    assert dumb.getvalue() == ""

@@ -801,6 +801,7 @@ def test_an_upgrade_gives_stored_entries_their_topic_embedding_once(tmp_path, se
     embedding on the first run after the upgrade and are filed with it; one the model fails on
     is named in a warning, filed on its words and tried again at the next re-filing; the others
     are not held up."""
+    import io
     import logging
     import sqlite3
     import sys
@@ -839,8 +840,20 @@ def test_an_upgrade_gives_stored_entries_their_topic_embedding_once(tmp_path, se
                   for (t,) in db.execute("SELECT title FROM entries WHERE id = ?", (i,))}
     fail, calls[:] = True, []
     caplog.set_level(logging.INFO, logger="aggregator")
-    assert main(["run", "--config", str(cfg), "--no-render", "-v"]) == 0
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stderr", terminal)
+        assert main(["run", "--config", str(cfg), "--no-render", "-v"]) == 0
     assert "embedding 3 stored entries for their topics" in caplog.text
+    # on a terminal, a bar while it works (under cron: the log lines above, with -v)
+    drawn = terminal.getvalue()
+    assert "] 0/3 stored entries embedded for their topics" in drawn
+    assert "[########################] 3/3 stored entries embedded for their topics" in drawn
     assert {p for p, _n in calls} == {"query"}  # the story embeddings are kept, not made again
     warned = [r.getMessage() for r in caplog.records if "no topic embedding" in r.getMessage()]
     assert len(warned) == 1 and "model failed" in warned[0]
