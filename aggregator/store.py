@@ -267,17 +267,19 @@ class Store:
         while rows := cur.fetchmany(500):
             yield from rows
 
-    def texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str, bytes | None]]:
-        """entry id -> (title, content_html, story signature), for the given ids."""
-        out: dict[int, tuple[str, str, bytes | None]] = {}
+    def _by_ids(self, columns: str, ids: Sequence[int]) -> Iterator[tuple]:
+        """(id, *columns) of the given entries, asked for 500 ids at a time (SQLite's limit on
+        parameters is not reached, however many there are)."""
         ids = list(ids)
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             q = ", ".join("?" for _ in chunk)
-            for rid, title, html, features in self.db.execute(
-                    f"SELECT id, title, content_html, features FROM entries WHERE id IN ({q})", chunk):
-                out[rid] = (title or "", html or "", features)
-        return out
+            yield from self.db.execute(f"SELECT id, {columns} FROM entries WHERE id IN ({q})", chunk)
+
+    def texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str, bytes | None]]:
+        """entry id -> (title, content_html, story signature), for the given ids."""
+        return {rid: (title or "", html or "", features)
+                for rid, title, html, features in self._by_ids("title, content_html, features", ids)}
 
     def set_features(self, features: Sequence[tuple[int, bytes]]) -> None:
         """Store (id, story signature) for the given entries, all or none."""
@@ -290,14 +292,7 @@ class Store:
 
     def contents(self, ids: Sequence[int]) -> dict[int, str]:
         """entry id -> content_html, for the given ids."""
-        out: dict[int, str] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            q = ", ".join("?" for _ in chunk)
-            out.update(self.db.execute(f"SELECT id, content_html FROM entries WHERE id IN ({q})",
-                                       chunk))
-        return out
+        return dict(self._by_ids("content_html", ids))
 
     def story_rows(self, since: datetime) -> list[tuple[int, str, str | None, datetime, bytes | None, str | None]]:
         """(id, lang, link, published, features, story) of entries published since ``since``."""
