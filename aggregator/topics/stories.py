@@ -145,10 +145,18 @@ class _Parsed:
     emb: list[float] | None
 
 
-def _parse(features: bytes) -> _Parsed | None:
-    if len(features) < _HEAD.size or features[:3] != MAGIC:
+def _header(features: bytes | None) -> tuple[int, int, int, int] | None:
+    """(flags, link hash, text hash, term count) of a story signature; None when it is not one."""
+    if not features or len(features) < _HEAD.size or features[:3] != MAGIC:
         return None
-    _m, flags, link_hash, text_hash, n = _HEAD.unpack_from(features)
+    return _HEAD.unpack_from(features)[1:]
+
+
+def _parse(features: bytes) -> _Parsed | None:
+    h = _header(features)
+    if h is None:
+        return None
+    flags, link_hash, text_hash, n = h
     off = _HEAD.size
     hashes = array("I")
     hashes.frombytes(features[off:off + 4 * n])
@@ -162,10 +170,9 @@ def _parse(features: bytes) -> _Parsed | None:
 
 def _vectors_at(features: bytes | None) -> tuple[int, int] | None:
     """(flags, offset of the first embedding) of a story signature; None when it is not one."""
-    if not features or len(features) < _HEAD.size or features[:3] != MAGIC:
-        return None
-    _m, flags, _link, _text, n = _HEAD.unpack_from(features)
-    return flags, _HEAD.size + 6 * n  # past the term hashes (4 bytes each) and counts (2 bytes each)
+    h = _header(features)
+    # past the term hashes (4 bytes each) and counts (2 bytes each)
+    return None if h is None else (h[0], _HEAD.size + 6 * h[3])
 
 
 def stored_topic_embedding(features: bytes | None) -> list[float] | None:
@@ -187,22 +194,19 @@ def lacks_topic_embedding(features: bytes | None) -> bool:
 
 def with_topic_embedding(features: bytes, vec: Sequence[float] | None) -> bytes:
     """The story signature ``features`` with its topic embedding set to ``vec`` (or dropped)."""
-    at = _vectors_at(features)
-    if at is None:
+    h = _header(features)
+    if h is None:
         raise ValueError("not a story signature")
-    flags, off = at
-    _m, _f, link_hash, text_hash, n = _HEAD.unpack_from(features)
-    end = off + (_VEC if flags & 1 else 0)
+    flags, link_hash, text_hash, n = h
+    end = _HEAD.size + 6 * n + (_VEC if flags & 1 else 0)
     out = (_HEAD.pack(MAGIC, (flags & 1) | (2 if vec else 0), link_hash, text_hash, n)
            + features[_HEAD.size:end])
     return out + pack(list(vec)) if vec else out
 
 
 def _head(features: bytes) -> tuple[int, int]:
-    if len(features) < _HEAD.size or features[:3] != MAGIC:
-        return 0, 0
-    _m, _f, link_hash, text_hash, _n = _HEAD.unpack_from(features)
-    return link_hash, text_hash
+    h = _header(features)
+    return (0, 0) if h is None else (h[1], h[2])
 
 
 def term_counts(items: Sequence[StoryItem]) -> tuple[Counter[int], int]:
@@ -215,9 +219,10 @@ def term_counts(items: Sequence[StoryItem]) -> tuple[Counter[int], int]:
     n = 0
     for item in items:
         f = item.features
-        if len(f) < _HEAD.size or f[:3] != MAGIC:
+        h = _header(f)
+        if h is None:
             continue
-        count = _HEAD.unpack_from(f)[4]
+        count = h[3]
         hashes = array("I")
         hashes.frombytes(f[_HEAD.size:_HEAD.size + 4 * count])
         df.update(hashes)
