@@ -63,6 +63,8 @@ class FetchConfig:
     max_backoff: float = 86_400.0  # longest wait after repeated failures, seconds
     max_retry_after: float = 86_400.0  # clamp for Retry-After / Cache-Control, seconds
     max_redirects: int = 5
+    # a redirect or a discovered feed link may lead from a public address into a private one
+    allow_private_redirects: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,10 @@ def _fetch(c: Checker, raw: Any) -> FetchConfig:
             kw[k] = c.duration(d[k], f"fetch.{k}", at=(raw, k))
     if "user_agent" in d:
         kw["user_agent"] = c.string(d["user_agent"], "fetch.user_agent", at=(raw, "user_agent"))
+    if "allow_private_redirects" in d:
+        kw["allow_private_redirects"] = c.boolean(d["allow_private_redirects"],
+                                                  "fetch.allow_private_redirects",
+                                                  at=(raw, "allow_private_redirects"))
     return FetchConfig(**kw)
 
 
