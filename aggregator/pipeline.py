@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
@@ -192,7 +193,7 @@ class _Workers:
 
             # spawn: the downloads run in a thread, and forking a threaded process can deadlock
             self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_init, initargs=(config,))
+                                            initializer=_worker_init, initargs=(config, os.getpid()))
 
     def __enter__(self) -> "_Workers":
         return self
@@ -239,9 +240,19 @@ class _Workers:
 _worker_config: Config | None = None  # set once in each worker process
 
 
-def _worker_init(config: Config) -> None:
+def _worker_init(config: Config, parent: int) -> None:
     global _worker_config
     _worker_config = config
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
+                     name="aggregator-orphan-check").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose run was killed (kill -9, the OOM killer, a service manager's timeout) ends
+    too: left alone it would wait on its queue for ever, holding the models' memory."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _worker_run(source: FeedSource, content: bytes, headers, url: str, known: dict[str, str],

@@ -438,3 +438,43 @@ def test_a_config_edit_waits_for_another_edit(tmp_path):
     code, out, err = finish(proc)
     assert code == 0 and "waiting for it" in err and "added" in out
     assert "npr-world.xml" in cfg.read_text()
+
+
+def test_the_parse_workers_of_a_killed_run_end_too(tmp_path):
+    import uuid
+
+    feeds = []
+    for i in range(20):  # enough feeds for the run to parse in worker processes
+        path = tmp_path / f"f{i}.xml"
+        path.write_bytes((DATA / ("si-adalk.xml", "ta-virakesarilk.xml")[i % 2]).read_bytes()
+                         .replace(b"<guid", f"<!-- {i} --><guid".encode(), 1))
+        feeds.append((f"Feed {i}", str(path)))
+    cfg = config(tmp_path, feeds)
+    mark = uuid.uuid4().hex
+    proc = subprocess.Popen([sys.executable, "-m", "aggregator.cli", "run", "--config", str(cfg)],
+                            env={**os.environ, "AGGREGATOR_EMBEDDINGS": "0", "PYTHONPATH": str(ROOT),
+                                 "AGGREGATOR_TEST_MARK": mark},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def workers() -> list[int]:
+        found = []
+        for name in os.listdir("/proc"):
+            try:
+                environ = Path(f"/proc/{name}/environ").read_bytes()
+                cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            if mark.encode() in environ and b"spawn_main" in cmdline:
+                found.append(int(name))
+        return found
+
+    deadline = time.monotonic() + 60
+    while not workers() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert workers(), "the run used no worker process"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workers() == []  # none is left waiting for ever
