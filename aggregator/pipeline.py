@@ -320,7 +320,7 @@ def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState 
         prev, source, result, now, interval=config.schedule.interval or 1800.0,
         settings=config.fetch, entry_count=count,
         title=work.title if work else None, site_link=work.link if work else None,
-        language=lang)
+        language=lang, jitter=config.schedule.jitter)
     if _health(prev) != _health(state):
         store.mark_site_stale()
     store.save_states([state])
