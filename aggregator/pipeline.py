@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import socket
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from . import refile
 from .sources import fetch, parse, schedule
@@ -25,6 +28,7 @@ from .errors import AggregatorError, ParseError, RenderError
 from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedEntry, ParsedFeed,
                      RunSummary, SiteData)
 from .store import Store
+from .store.lock import Busy
 
 log = logging.getLogger("aggregator")
 
@@ -91,18 +95,21 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     now = now or utcnow()
     stage = on_stage or (lambda what: None)
     stage("checking the topics of stored entries")
-    refiled = refile.refile_topics(config, store, on_refresh=on_refresh)
+    with exclusive(store, "topics"):  # where runs share the store, one files entries again
+        refiled = refile.refile_topics(config, store, on_refresh=on_refresh)
+    since = store.clock()  # this run's cycle: a feed another run finishes after it is not due
     states = store.feed_states()
     sources = [f for f in config.feeds if feed_ids is None or f.id in feed_ids]
     due = [f for f in sources if schedule.is_due(f, states.get(f.id), now, force=force)]
     skipped = len(sources) - len(due)
     by_id = {f.id: f for f in due}
-    requests = [schedule.request_for(f, states.get(f.id)) for f in due]
     run = _Run(config, store, states, now, on_feed)
-    stage(f"fetching {len(requests):,} feeds")
+    claims = _Claims(config, store, due, now, force, since)
+    stage(f"fetching {len(due):,} feeds")
     if workers is None:
-        workers = default_workers(len(requests))
+        workers = default_workers(len(due))
     events: queue.Queue = queue.Queue()
+    batches: queue.Queue = queue.Queue()  # the requests of each claimed batch; None: no more
     # downloads delivered (only the fetch thread writes it), feeds finished (only we write it),
     # and whether we stopped early (an error here: let the downloads run out unheld)
     counts = [0, 0, False]
@@ -113,9 +120,10 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
 
     def download() -> None:
         try:
-            fetch.fetch_feeds(requests, config.fetch, transport=transport, clock=lambda: now,
-                              on_result=delivered, keep_content=False,
-                              room=lambda: counts[2] or counts[0] - counts[1] < MAX_BACKLOG)
+            while (batch := batches.get()) is not None:
+                fetch.fetch_feeds(batch, config.fetch, transport=transport, clock=lambda: now,
+                                  on_result=delivered, keep_content=False,
+                                  room=lambda: counts[2] or counts[0] - counts[1] < MAX_BACKLOG)
         except BaseException as e:  # fetch_feeds never raises; if it does, the run must end
             events.put(("crashed", None, e))
 
@@ -123,9 +131,13 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     try:
         with _Workers(config, now, workers, events) as pool:
             downloader.start()
-            left = len(requests)
+            left = claims.next(batches, run.states)
             while left:
-                kind, result, payload = events.get()
+                try:
+                    kind, result, payload = events.get(timeout=claims.renew_every)
+                except queue.Empty:  # downloads slower than a third of the lease
+                    claims.renew()
+                    continue
                 if kind == "crashed":
                     raise payload
                 source = by_id[result.feed_id]
@@ -135,20 +147,125 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
                     pool.submit(source, result, store.known_hashes(source.id))
                     continue
                 run.finish(source, result, payload)
+                claims.done(source.id)
                 counts[1] += 1
                 left -= 1
+                if not left:
+                    left = claims.next(batches, run.states)
     finally:
         counts[2] = True
+        batches.put(None)
+        claims.give_back()  # an error ended the run: the feeds it held are free at once
     if downloader.ident is not None:
         downloader.join()
-    grouped = _assign_stories(store, now, stage)
+    grouped = group_stories(store, now, stage)
     if grouped > len(run.new_ids):  # entries a killed or failed run stored and did not group
         log.info("grouped %d stored entries an interrupted run had left ungrouped",
                  grouped - len(run.new_ids))
     summary = RunSummary(feeds_ok=run.ok, feeds_not_modified=run.not_modified,
                          feeds_failed=run.failed, feeds_skipped=skipped,
+                         feeds_elsewhere=len(claims.elsewhere),
                          new_entries=len(run.new_ids), failures=tuple(run.failures))
     return summary, run.changed or bool(refiled) or store.site_stale()
+
+
+@contextmanager
+def exclusive(store: Store, name: str, wait: float | None = None) -> Iterator[None]:
+    """Hold ``store.lock(name)`` where several runs share the store (``wait`` as
+    ``Lock.acquire``: None waits as long as it takes); a store with one run at a time is held
+    whole by the run's lock already."""
+    if not store.shares_feeds:
+        yield
+        return
+    lock = store.lock(name)
+    try:
+        lock.acquire(0)
+    except Busy as e:
+        if wait == 0:
+            raise
+        log.info("%s; waiting for it", e)
+        lock.acquire(wait)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class _Claims:
+    """The due feeds this run fetches, claimed from the store a batch at a time.
+
+    Where several runs share the store, each claims ``storage.batch`` feeds at a time, for
+    ``storage.lease`` seconds, renewed while it works; a feed another run finished since this
+    one began is left out, and one another run holds is waited for: taken over if that run dies
+    (its lease ends), left out when it finishes. With one run at a time, one batch: every due
+    feed.
+    """
+
+    def __init__(self, config: Config, store: Store, due: list[FeedSource], now: datetime,
+                 force: bool, since: datetime):
+        self.store, self.now, self.force, self.since = store, now, force, since
+        self.by_id = {f.id: f for f in due}
+        self.left = [f.id for f in due]  # not claimed yet, in config order
+        self.shared = store.shares_feeds
+        self.batch = config.storage.batch if self.shared else max(len(due), 1)
+        # with one run at a time (its lock held), a lease keeps nobody out: a killed run's
+        # claims must not hold up the next run
+        self.lease = config.storage.lease if self.shared else 0.0
+        self.renew_every = self.lease / 3 if self.shared else 3600.0
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.held: set[str] = set()
+        self.elsewhere: list[str] = []  # due here, fetched by another run
+        self._renewed = time.monotonic()
+
+    def _due(self, feed_id: str, state: FeedState | None) -> bool:
+        return schedule.is_due(self.by_id[feed_id], state, self.now, force=self.force)
+
+    def next(self, batches: queue.Queue, states: dict[str, FeedState]) -> int:
+        """Claim the next batch and hand its requests to the downloads; 0 when none is left."""
+        waited = False
+        while self.left:
+            claim = self.store.claim_feeds(self.left, worker=self.worker, since=self.since,
+                                           limit=self.batch, lease=self.lease, due=self._due)
+            gone = set(claim.feeds) | set(claim.settled)
+            self.left = [f for f in self.left if f not in gone]
+            self.elsewhere += claim.settled
+            if claim.feeds:
+                self.held |= set(claim.feeds)
+                self._renewed = time.monotonic()
+                requests = []
+                for fid, state in claim.feeds.items():
+                    if state is not None:
+                        states[fid] = state  # as it is now: another run may have fetched it
+                    requests.append(schedule.request_for(self.by_id[fid], state))
+                batches.put(requests)
+                return len(requests)
+            if not claim.waiting:
+                break
+            if not waited:
+                log.info("waiting for %d feeds other runs are fetching (taken over if one of "
+                         "them stops: its lease ends within %g s)", claim.waiting, self.lease)
+                waited = True
+            time.sleep(min(self.lease / 10, 2.0))
+        return 0
+
+    def done(self, feed_id: str) -> None:
+        self.store.release_feeds(self.worker, [feed_id], done=True)
+        self.held.discard(feed_id)
+        if self.shared and time.monotonic() - self._renewed > self.renew_every:
+            self.renew()
+
+    def renew(self) -> None:
+        if self.shared and self.held:
+            self.store.renew_claims(self.worker, self.lease)
+        self._renewed = time.monotonic()
+
+    def give_back(self) -> None:
+        if self.held:
+            try:
+                self.store.release_feeds(self.worker, sorted(self.held), done=False)
+            except AggregatorError as e:  # their leases end by themselves
+                log.warning("could not give back %d claimed feeds: %s", len(self.held), e)
+            self.held.clear()
 
 
 @dataclass(frozen=True)
@@ -356,10 +473,18 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
             for pe, entry, features in enrich_all(config, source, parsed, todo, now, on_error)]
 
 
+def group_stories(store: Store, now: datetime,
+                  stage: Callable[[str], None] | None = None) -> int:
+    """Group the entries story grouping has not seen yet; where several runs share the store,
+    one at a time (the others wait: each groups what the one before left). Returns how many."""
+    with exclusive(store, "stories"):
+        return _assign_stories(store, now, stage or (lambda what: None))
+
+
 def _assign_stories(store: Store, now: datetime, stage: Callable[[str], None]) -> int:
     """Group the entries story grouping has not seen yet (this run's, and those a killed run
     stored) with each other and with the stories of the window; returns how many."""
-    from .topics.stories import StoryItem, assign_stories, term_counts
+    from .topics.stories import StoryItem, assign_stories, story_id, term_counts
 
     oldest = store.oldest_ungrouped()
     if oldest is None:
@@ -368,13 +493,14 @@ def _assign_stories(store: Store, now: datetime, stage: Callable[[str], None]) -
     rows = store.story_rows(min(oldest, now) - STORY_WINDOW - timedelta(days=30))
     new: list[StoryItem] = []
     recent: dict[int, StoryItem] = {}
-    for rid, lang, link, published, features, story, grouped in rows:
-        item = StoryItem(key=rid, lang=lang, link=link, published=published,
-                         features=features or b"", story=story)
-        if not grouped:
+    for r in rows:
+        item = StoryItem(key=r.id, lang=r.lang, link=r.link, published=r.published,
+                         features=r.features or b"", story=r.story,
+                         own_story=story_id(r.feed_id, r.guid))
+        if not r.grouped:
             new.append(item)
         else:
-            recent[rid] = item
+            recent[r.id] = item
     del rows
     stage(f"grouping {len(new):,} new entries into stories")
     # A first run over many feeds brings tens of thousands of entries: group them in time order,
