@@ -279,9 +279,10 @@ def _build(config, store, changed: bool, wait: float | None, on_stage) -> str:
     runs share the store, one builds at a time: a run that finds another building leaves the
     build to it (or, with ``wait``, waits and builds what that build did not show)."""
     from .. import pipeline
+    from ..store import exclusive
 
     try:
-        with pipeline.exclusive(store, "build", wait):
+        with exclusive(store, "build", wait):
             if not (changed or store.site_stale() or not (config.site.output / "index.html").exists()
                     or pipeline.site_outdated(config, store)):
                 return "nothing changed, site left as it was"
@@ -295,7 +296,7 @@ def _build(config, store, changed: bool, wait: float | None, on_stage) -> str:
 class _locked:
     """Hold ``store``'s run lock (see ``store.lock``), saying so when we wait for it. A store
     that several runs share has no run lock: they take turns at grouping and building only
-    (``pipeline.exclusive``)."""
+    (``store.exclusive``)."""
 
     def __init__(self, store, wait: float | None):
         self.lock = None if store.shares_feeds else store.lock("run")
@@ -358,17 +359,17 @@ def cmd_run(args) -> int:
 
 def cmd_render(args) -> int:
     from .. import pipeline, refile
-    from ..store import open_store, store_exists
+    from ..store import exclusive, open_store, store_exists
 
     config = _load(args)
     if not store_exists(config.storage):
         raise StoreError(f"{_store_name(config.storage)}: no store yet — run 'aggregator run' first")
     with open_store(config.storage) as store, _locked(store, _wait(args)), \
-            pipeline.exclusive(store, "build", _wait(args)), Heartbeat(args.quiet) as beat:
+            exclusive(store, "build", _wait(args)), Heartbeat(args.quiet) as beat:
         # the config's topics may have changed since the run
         refresh = CountBar(REFRESH_LABEL, args.quiet)
         beat.at("checking the topics of stored entries", refresh.describe)
-        with pipeline.exclusive(store, "topics"):
+        with exclusive(store, "topics"):
             refile.refile_topics(config, store, on_refresh=refresh)
         # entries a killed run (or, on a shared store, a run still fetching) left ungrouped
         pipeline.group_stories(store, pipeline.utcnow(), beat.at)

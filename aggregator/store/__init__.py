@@ -16,6 +16,8 @@ that gave it, never ordered or kept across stores.
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
@@ -24,14 +26,17 @@ from ..config import POSTGRES_SCHEMES, postgres_url_problem
 from ..errors import StoreError
 from ..models import (Claim, Entry, EntryText, FeedState, StoreCounts, StoredEntry, StoryRow,
                       TopicRow)
-from .lock import Lock
+from .lock import Busy, Lock
 from .schema import SCHEMA_VERSION
 from .sqlite import SQLiteStore
 
 if TYPE_CHECKING:
     from ..config import StorageConfig
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore", "Store", "open_store", "open_url", "store_exists"]
+__all__ = ["SCHEMA_VERSION", "SQLiteStore", "Store", "exclusive", "open_store", "open_url",
+           "store_exists"]
+
+log = logging.getLogger("aggregator")
 
 
 class Store(Protocol):
@@ -193,3 +198,25 @@ def store_exists(storage: "StorageConfig") -> bool:
         from .postgres import database_has_store
         return database_has_store(storage.url)
     return storage.path.exists()
+
+
+@contextmanager
+def exclusive(store: Store, name: str, wait: float | None = None) -> Iterator[None]:
+    """Hold ``store.lock(name)`` where several runs share the store (``wait`` as
+    ``Lock.acquire``: None waits as long as it takes); a store with one run at a time is held
+    whole by the run's lock already."""
+    if not store.shares_feeds:
+        yield
+        return
+    lock = store.lock(name)
+    try:
+        lock.acquire(0)
+    except Busy as e:
+        if wait == 0:
+            raise
+        log.info("%s; waiting for it", e)
+        lock.acquire(wait)
+    try:
+        yield
+    finally:
+        lock.release()

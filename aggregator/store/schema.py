@@ -161,6 +161,14 @@ def _error_kinds(db: Db) -> None:
                "AND last_error IS NOT NULL")
 
 
+def _drop_link_key(db: Db) -> None:
+    """The column schema 2 stopped writing goes, where SQLite can drop a column (3.35+)."""
+    import sqlite3
+
+    if "link_key" in db.columns("entries") and sqlite3.sqlite_version_info >= (3, 35):
+        db.execute("ALTER TABLE entries DROP COLUMN link_key")
+
+
 STEPS: tuple[Step, ...] = (
     Step(2, "entries.link_key (a normalised link nothing read) is no longer written nor indexed; "
             "a store of schema 1 keeps the column, empty from then on",
@@ -170,8 +178,9 @@ STEPS: tuple[Step, ...] = (
             "outside 1990 .. first seen + 1 day become the time the entry was first seen",
          sqlite=(_add_columns, "UPDATE entries SET grouped = 0 WHERE story IS NULL", _repair_dates,
                  _error_kinds)),
-    Step(4, "feed_claims: workers sharing a store claim the feeds they fetch",
-         sqlite=tuple(_statements(_CLAIMS))),
+    Step(4, "feed_claims: workers sharing a store claim the feeds they fetch; the link_key column "
+            "of stores begun at schema 1 is dropped",
+         sqlite=(*_statements(_CLAIMS), _drop_link_key)),
 )
 assert [s.version for s in STEPS] == list(range(2, SCHEMA_VERSION + 1))
 

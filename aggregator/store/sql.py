@@ -392,7 +392,7 @@ class SQLStore:
         return {rid: EntryText(title or "", html or "", _bytes(features))
                 for rid, title, html, features in self._by_ids("title, content_html, features", ids)}
 
-    @guarded("store story signatures")
+    @guarded("store features")
     def set_features(self, features: Sequence[tuple[int, bytes]]) -> None:
         with self.tx() as x:
             x.many("UPDATE entries SET features = ? WHERE id = ?", [(f, i) for i, f in features])
