@@ -128,6 +128,11 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
         # language of its headline; its segments keep their own languages
         det = replace(det, lang=title_det.lang, script=title_det.script, romanized=title_det.romanized,
                       confidence=min(det.confidence, title_det.confidence))
+    if (not det.segments and title_det is not None and title_det.segments
+            and not title_det.legacy_encoding and det.text.startswith(title_det.text)):
+        # a headline that switches language for a few words inside one sentence: its word-level
+        # segments (offsets into the title, which starts the text ``det`` read) mark the page
+        det = replace(det, segments=title_det.segments)
     title = pe.title
     original_title = None
     if title_det is not None and title_det.legacy_encoding:

@@ -2,6 +2,12 @@
 """Train the Latin-script character n-gram model of aggregator.language, reproducibly.
 
     .venv/bin/python scripts/train_langid.py            # writes aggregator/language/data/latin_ngram.json.gz
+    .venv/bin/python scripts/train_langid.py --output /tmp/m.json.gz   # elsewhere (to compare bytes)
+
+Reads ../shared/data (override with AGGREGATOR_SHARED_DATA) and the Dakshina v1.0 dataset folder
+(AGGREGATOR_DAKSHINA, default ../shared/data/dakshina): its files
+{hi,ml,te,kn,bn,ta,si}/romanized/<lang>.romanized.rejoined.tsv, checked against the SHA-256 in
+DAKSHINA_FILES below, so that the same data gives the same model, byte for byte.
 
 Training text (all of it data we may ship a model of; see aggregator/language/README.md):
   * en  - English rows of ../shared/data/langid {titles,sentences,paragraphs} (nuuuwan/lk_news, MIT),
@@ -13,7 +19,10 @@ Training text (all of it data we may ship a model of; see aggregator/language/RE
           native Tamil/Sinhala text: lk_news rows (training half), lk_news headlines in
           ../shared/data/feeds/derived, Dakshina native sentences (training half)
   * bamini, fm - the same native text encoded with our own Unicode->Bamini / Unicode->FM Abhaya encoders
-  * hi  - romanized Hindi sentences written for this project (HINDI below)
+  * hi, ml, te, kn, bn - Dakshina v1.0 romanized Wikipedia sentences (CC BY-SA 4.0; the first
+          DAKSHINA_ROWS of each language's rejoined file), plus, for hi and ml, colloquial lines
+          written for this project (HINDI, MANGLISH below); ta and si get as many Dakshina rows
+          of their own, except every row that is in the shared evaluation sets
   * xx  - other Latin-script languages: the German WordPress feed in ../shared/data/feeds/other
           plus a few sentences written for this project (OTHER below)
 Rows of the DravidianCodeMix, IndoNLP/Singlish and si_en_social_gold sets are never used (their
@@ -23,6 +32,7 @@ same model out.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import html
 import json
@@ -45,7 +55,26 @@ from aggregator.language.romanized import (  # noqa: E402
 
 SHARED = Path(os.environ.get("AGGREGATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
 RNG = random.Random(20251215)
-CLASSES = ["en", "ta", "si", "hi", "ml", "xx", "bamini", "fm"]
+DAKSHINA = Path(os.environ.get("AGGREGATOR_DAKSHINA") or SHARED / "dakshina")
+CLASSES = ["en", "ta", "si", "hi", "ml", "te", "kn", "bn", "xx", "bamini", "fm"]
+# Dakshina v1.0 (google-research-datasets/dakshina, CC BY-SA 4.0), as copied in
+# mathml42/dakshina-seq2seq-transliteration@73ef9b2: <lang>/romanized/<lang>.romanized.rejoined.tsv
+DAKSHINA_FILES = {
+    "hi": "b76ed65680986c8f93552a5946c97f02b1c48a2ed9491fa42cea64f094c12894",
+    "ml": "2461b2ddf6bd9cd58e934a8dd0aeb1088fb6a1543727000ecb5d5d5e8bd68137",
+    "te": "607103909b0164cae1281d6e5a1b9525babe49e3e526f0b34e0f5737702da1de",
+    "kn": "05fd77b1405484a6c81165d52d7e6828dcf967504aa631c401c30f97166cc1ff",
+    "bn": "8a43f6db029991bb7788e4a25da78169d24368b2ea53aa72107d3a5a1cd126ea",
+    "ta": "fd98cc4e967651bb2f826daeecc5d71bf18d1f6451df4c6402e1a2a30d2f6213",
+    "si": "c45fe5ad308d3d852bc0a57aa482ace8cd871f61a25649db4b152f9fb6e0e096",
+}
+DAKSHINA_ROWS = 2000  # sentences per language, from the top of each file
+# Per known n-gram, in nats, for English, Tamil and Sinhala: the Dakshina sentences of the other
+# languages are Wikipedia prose while Tamil comments are colloquial ("enna", "pannalam" are
+# frequent in Malayalam Wikipedia text too), so a near tie goes to the languages the
+# aggregator is for. 0.1 was chosen on Dakshina rows the model never saw (rows 8000-8299 of
+# each file) and the training half of the shared rows, never on the held-out half.
+GRAM_BIAS = {"en": 0.1, "ta": 0.1, "si": 0.1}
 UNSHIPPABLE = ("DravidianCodeMix", "IndoNLP", "ruwini01")
 
 # --------------------------------------------------------------------- romanization rules
@@ -215,6 +244,82 @@ vera level performance anna vaazhthukkal
 ennoda favourite hero ivaru thaan
 trailer paakum pothe pullarikkuthu
 intha padam kandippa hit aagum
+dei machan enna panra ippo free ah irukkiya
+naan veetuku poitu call panren sari ah
+inniku office la romba velai da tired ah irukku
+nee sonna mathiri ellam nadanthuchu paaru
+enakku onnum puriyala konjam explain pannu
+intha padam paaka theatre ku poreengala illa ott la varum varaikum wait pannuveengala
+avanga veetla ellarum nalla irukaangala
+saapteengala illa innum saapdaliya
+romba thanks anna neenga illana naan enna panniruppen
+ithellam oru padama thooki kuppaila podunga
+ungalukku enna theriyum intha vishayam pathi
+ennoda amma samayal thaan ulagathula best
+mazhai peiyuthu veliya pogatha
+bus stand la wait pannitu irukken seekiram vaa
+naalaiku exam irukku innum padikkave illa
+avan romba nallavan yaarukum kettathu panna maatan
+paathu poda vandi ottum pothu phone pesatha
+ennada ipdi panniteenga ithu nyayama
+unga voice super ah irukku innum neraya paadunga
+nethu night full ah match paathen thookame illa
+ivaru pesuratha kettale sirippu varuthu
+thalaivar padam na first day first show thaan
+yaaru da ivan ivlo mokka podran
+pongal ku ooruku poreengala
+kalyanam eppo sollave illa
+enga ponaalum ivan thollai thaan
+semma comedy scene vayiru valikkuthu sirichu sirichu
+inga yaaravathu tamil pesuveengala
+ithu thaan unmaiyana thamizhan adaiyaalam
+vaazhga tamizh vaazhga thamizhar
+neenga solrathu correct thaan aana konjam yosichu paarunga
+avalukku pidikkala nu sollita
+enakku pasikuthu ethavathu saapda vaanga
+ivlo naal engada irunthe
+kandippa intha varusham nammaloda team jeyikkum
+antha paattu ketta udane kanneer vanthuruchu
+poi sollatha unmaiya sollu
+ithu ellam summa drama
+appa kitta kettutu solren
+padikkura pasanga ellarum inga like podunga
+enna oru arumaiyana kural
+neengal sonnathu pol nadakkum endru nambugiren
+nammala yaarum thadukka mudiyathu
+vanakkam nanbargale inniku namma oru puthu recipe paakka porom
+indha video pidichirundha subscribe pannunga
+comment la unga karuthu sollunga
+adutha video la paakkalam bye
+ivanga pesurathu konjam kooda puriyala
+kaasu kodutha thaan velai nadakkum inga
+oorla ellarum eppadi irukkaanga
+chinna vayasula naan inga thaan vilaiyaaduven
+avan kitta pesave bayama irukku
+sema scene goosebumps vanthuchu
+padam mokka da time waste
+music director ku oru periya salute
+ivan oru periya fraud nambatheenga
+romba kashtapattu mela vanthavar ivar
+ennaiku thaan ithellam maarum
+neenga thaan unmaiyana hero
+ungala maathiri aalunga thaan namakku venum
+ivlo azhaga yaaru da edit pannathu
+intha ponnu romba azhaga pesura
+konjam poruthukonga ellam sari aagidum
+nalla oru msg sonneenga nandri
+ithukku mela enna venum
+avan ennoda best friend chinna vayasula irunthu
+vaanga pesalam
+saaptiya
+enna achu
+ethuku ipdi azhura
+pesama iru
+seri vidu
+paakalam
+romba santhosam
+kovam varuthu
+theriyala
 """.strip().splitlines()
 
 MANGLISH = """\
@@ -314,6 +419,55 @@ def english_headlines() -> list[str]:
     return out
 
 
+class MissingData(Exception):
+    """Training data that is not where the script looks for it, or not the expected bytes."""
+
+
+def dakshina_rows(lang: str) -> list[tuple[str, str]]:
+    """(native, romanized) pairs of one language's Dakshina rejoined file, checked by SHA-256."""
+    import hashlib
+
+    path = DAKSHINA / lang / "romanized" / f"{lang}.romanized.rejoined.tsv"
+    if not path.is_file():
+        raise MissingData(f"{path} not found (set AGGREGATOR_DAKSHINA to the dakshina_dataset_v1.0 folder)")
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != DAKSHINA_FILES[lang]:
+        raise MissingData(f"{path}: not the Dakshina v1.0 file this model was trained on (SHA-256 differs)")
+    out = []
+    for line in raw.decode("utf-8").splitlines():
+        native, _, roman = line.partition("\t")
+        if roman.strip():
+            out.append((normalize(native), normalize(roman)))
+    return out
+
+
+def evaluation_texts() -> set[str]:
+    """Every text (and native original) of the shared evaluation sets."""
+    out = set()
+    for p in sorted((SHARED / "langid").glob("*.jsonl")):
+        for line in p.open(encoding="utf-8"):
+            r = json.loads(line)
+            for k in ("text", "native", "unicode"):
+                if isinstance(r.get(k), str):
+                    out.add(normalize(r[k]))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def dakshina_corpus() -> dict[str, list[str]]:
+    """The first DAKSHINA_ROWS romanized sentences of each language; for ta and si, rows that
+    are in the shared evaluation sets (either half) are left out (their training half is read
+    from the shared rows, as before)."""
+    seen = evaluation_texts()
+    out = {}
+    for lang in DAKSHINA_FILES:
+        rows = dakshina_rows(lang)
+        if lang in ("ta", "si"):
+            rows = [(n, r) for n, r in rows if n not in seen and r not in seen]
+        out[lang] = [r for _n, r in rows[:DAKSHINA_ROWS]]
+    return out
+
+
 def build_corpus() -> dict[str, list[str]]:
     corpus: dict[str, list[str]] = defaultdict(list)
     for name in ("titles", "sentences", "paragraphs"):
@@ -333,6 +487,8 @@ def build_corpus() -> dict[str, list[str]]:
                 corpus[lang].append(romanize(t, lang, style))
             corpus["bamini" if lang == "ta" else "fm"].append(
                 unicode_to_bamini(t) if lang == "ta" else unicode_to_fm(t))
+    for lang, texts in dakshina_corpus().items():
+        corpus[lang] += texts
     corpus["hi"] += HINDI * 3
     corpus["ta"] += TANGLISH * 3
     corpus["ml"] += MANGLISH * 4
@@ -341,7 +497,33 @@ def build_corpus() -> dict[str, list[str]]:
     return corpus
 
 
-def train(corpus: dict[str, list[str]], keep: int = 60000, words: int = 20000) -> dict:
+_WORD = re.compile(r"[a-z]{2,}")
+COMMON_MIN_TEXTS = 3  # a word in fewer texts of a language is not one of its common words
+COMMON_PER_LANG = 1500
+
+
+def common_words(corpus: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The common words of each romanized language, to tell a headline of names in capitals
+    ("JEEVAN WEDS SEETHAI") from text in that language: the COMMON_PER_LANG words found
+    lower-cased in the most Dakshina sentences and colloquial lines of the language (Dakshina
+    writes names capitalized, so they are not counted), leaving out words of the English
+    training text."""
+    english = Counter()
+    for t in corpus["en"]:
+        english.update(set(_WORD.findall(t.lower())))
+    hand = {"ta": TANGLISH, "hi": HINDI, "ml": MANGLISH}
+    out = {}
+    for lang, texts in dakshina_corpus().items():
+        df = Counter()
+        for t in list(texts) + hand.get(lang, []):
+            df.update({w for w in t.split() if _WORD.fullmatch(w)})
+        ranked = sorted((w for w, n in df.items() if n >= COMMON_MIN_TEXTS and english[w] < 2),
+                        key=lambda w: (-df[w], w))
+        out[lang] = sorted(ranked[:COMMON_PER_LANG])
+    return out
+
+
+def train(corpus: dict[str, list[str]], keep: int = 40000, words: int = 6000) -> dict:
     counts: dict[str, Counter] = {c: Counter() for c in CLASSES}
     freq: Counter = Counter()
     for c in CLASSES:
@@ -358,9 +540,11 @@ def train(corpus: dict[str, list[str]], keep: int = 60000, words: int = 20000) -
         "classes": CLASSES,
         "orders": list(ORDERS),
         "alpha": 0.3,
+        "gram_bias": [GRAM_BIAS.get(c, 0.0) for c in CLASSES],
         "totals": [sum(counts[c].values()) for c in CLASSES],
         "grams": {g: [counts[c][g] for c in CLASSES] for g in sorted(grams)},
         "trained_on": {c: len(corpus[c]) for c in CLASSES},
+        "common": common_words(corpus),
     }
     # The scores of the most frequent training tokens, precomputed from the n-grams above (the
     # exact fixed-point sums NgramModel.token_score would compute): a frequent word then costs one
@@ -372,21 +556,36 @@ def train(corpus: dict[str, list[str]], keep: int = 60000, words: int = 20000) -
     return model
 
 
-def main() -> int:
+def write(model: dict, path: Path) -> None:
+    """The model as gzipped JSON; the same model always gives the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    with open(path, "wb") as out, gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=0) as f:
+        f.write(raw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--output", type=Path, default=MODEL_PATH, help="where to write the model")
+    ap.add_argument("--show", action="store_true", help="print a few training texts of each class")
+    args = ap.parse_args(argv)
     if not (SHARED / "langid").is_dir():
         print(f"training data not found at {SHARED} (set AGGREGATOR_SHARED_DATA)")
         return 1
-    corpus = build_corpus()
+    try:
+        corpus = build_corpus()
+    except MissingData as e:
+        print(f"training data: {e}")
+        return 1
     for c in CLASSES:
         print(f"{c:7s} {len(corpus[c]):6d} texts")
     model = train(corpus)
-    MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
-    raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
-    with gzip.GzipFile(MODEL_PATH, "wb", mtime=0) as f:
-        f.write(raw)
-    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {len(model['grams'])} n-grams, {len(model['words'])} words, "
-          f"{MODEL_PATH.stat().st_size / 1e6:.2f} MB")
-    if "--show" in sys.argv:
+    write(model, args.output)
+    print(f"wrote {args.output}: {len(model['grams'])} n-grams, {len(model['words'])} words, "
+          f"{args.output.stat().st_size / 1e6:.2f} MB")
+    if args.show:
         for c in ("ta", "si", "bamini", "fm"):
             for t in corpus[c][-4:]:
                 print(c, "|", t[:100])

@@ -246,6 +246,7 @@ def test_packed_model_scores_equal_naive_bayes_over_counts():
         data = json.load(f)
     m = model()
     k, alpha, vocab = len(data["classes"]), data["alpha"], len(data["grams"]) + 1
+    bias = data.get("gram_bias") or [0.0] * k  # per known n-gram, per class
     orders = tuple(data["orders"])
     for text in ("The government announced new measures", "naan unga periya fan anna semma",
                  "mta eka prshnyk nisa", "jkpo; Rje;jpu", "xyzzy qqq"):
@@ -257,7 +258,7 @@ def test_packed_model_scores_equal_naive_bayes_over_counts():
                     continue
                 n += 1
                 for c in range(k):
-                    ref[c] += math.log(cnt[c] + alpha) - math.log(data["totals"][c] + alpha * vocab)
+                    ref[c] += math.log(cnt[c] + alpha) - math.log(data["totals"][c] + alpha * vocab) + bias[c]
         acc, n2 = m.scores(text)
         assert n2 == n
         assert all(abs(a - b) < 1e-3 * max(1, n) for a, b in zip(acc, ref)), (text, acc, ref)
