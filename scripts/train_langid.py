@@ -337,6 +337,37 @@ entha ningal ithu vare kandille
 nalla oru cinema aayirikkum urappa
 """.strip().splitlines()
 
+# Colloquial romanized Sinhala ("Singlish") written for this project: the Dakshina sentences are
+# formal Wikipedia Sinhala, and people type the spoken language
+SINGLISH = """\
+mama gedara yanawa oya enawada
+oyage nama mokakda
+mata eka hariyata therenne na
+api heta udema yamu
+oya kiyapu eka hari
+meka hari lassanai machan
+mokada wenne kiyanna
+eyala okkoma awa
+mata badagini kanna dennako
+man dan wada karanawa passe kathakaran
+ada wahina nisa eliyata yanna epa
+oya dan koheda inne
+mama kiwwa neda eka hari kiyala
+hari hari prashnayak na
+ane mata udaw karanna
+meka balanna hari rasai
+eka nam niyamai
+kohomada ithin oyata
+api okkoma ekathu wela yamu
+mage amma hadapu kema thamai hodama
+bus eka enakan mama balan innawa
+heta exam eka thiyanawa thama paadam kale na
+eya hari honda minihek
+oya hina wenna epa
+ithin mokada karanne
+""".strip().splitlines()
+
+
 OTHER = """\
 la película es muy buena y la música también
 je pense que ce film est vraiment magnifique
@@ -491,6 +522,7 @@ def build_corpus() -> dict[str, list[str]]:
         corpus[lang] += texts
     corpus["hi"] += HINDI * 3
     corpus["ta"] += TANGLISH * 3
+    corpus["si"] += SINGLISH * 3
     corpus["ml"] += MANGLISH * 4
     corpus["xx"] += OTHER * 2
     corpus["xx"] += feed_texts(SHARED / "feeds" / "other")
@@ -511,7 +543,7 @@ def common_words(corpus: dict[str, list[str]]) -> dict[str, list[str]]:
     english = Counter()
     for t in corpus["en"]:
         english.update(set(_WORD.findall(t.lower())))
-    hand = {"ta": TANGLISH, "hi": HINDI, "ml": MANGLISH}
+    hand = {"ta": TANGLISH, "si": SINGLISH, "hi": HINDI, "ml": MANGLISH}
     out = {}
     for lang, texts in dakshina_corpus().items():
         df = Counter()
