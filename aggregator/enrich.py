@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable
 
-from . import blocklang, sanitize
+from .language import blocklang
+from .markup import sanitize
 from .config import Config
 from .models import Entry, FeedSource, ParsedEntry, ParsedFeed
 

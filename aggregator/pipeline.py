@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
-from . import fetch, parse, refile, schedule
+from . import refile
+from .sources import fetch, parse, schedule
 from .config import Config
 from .enrich import content_hash, enrich_all
 from .errors import AggregatorError, ParseError, RenderError
@@ -389,7 +390,8 @@ def site_data(config: Config, store: Store, now: datetime) -> SiteData:
 
 def build_site(config: Config, store: Store, *, now: datetime | None = None):
     """Render the whole site from the store into ``config.site.output``."""
-    from . import opml, render
+    from . import render
+    from .sources import opml
 
     now = now or utcnow()
     data = site_data(config, store, now)

@@ -74,7 +74,8 @@ def refresh_embeddings(store: Store, on_progress: Callable[[int, int], None] | N
     kept in their story signature (a few hundred at a time, each batch committed: an interrupted
     upgrade goes on where it stopped); ``on_progress(done, total)`` after each batch (and with 0
     before the first). Returns how many; 0 without the optional embeddings."""
-    from . import sanitize, topics
+    from . import topics
+    from .markup import sanitize
     from .topics.stories import lacks_topic_embedding, with_topic_embedding
 
     if not topics.embeddings_available():

@@ -12,7 +12,7 @@ from aggregator.cli import main
 from aggregator.config import load_config
 from aggregator.errors import ConfigError
 from aggregator.models import FeedSource, FeedState, FeedView
-from aggregator.opml import from_opml, to_opml
+from aggregator.sources.opml import from_opml, to_opml
 from aggregator.store import Store
 
 FEED = (b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Found Feed"
@@ -190,7 +190,7 @@ def test_bars_are_drawn_on_a_terminal_only_and_not_with_quiet(monkeypatch):
     import io
     from types import SimpleNamespace
 
-    from aggregator.cli import CountBar, Progress
+    from aggregator.cli.main import CountBar, Progress
 
     class Terminal(io.StringIO):
         def isatty(self):

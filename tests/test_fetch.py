@@ -18,9 +18,9 @@ from email.utils import format_datetime
 
 import pytest
 
-from aggregator import schedule
+from aggregator.sources import schedule
 from aggregator.config import DEFAULT_USER_AGENT, FetchConfig
-from aggregator.fetch import fetch_feeds, parse_retry_after
+from aggregator.sources.fetch import fetch_feeds, parse_retry_after
 from aggregator.models import FeedSource, FetchRequest
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -526,7 +526,7 @@ def test_inside_a_running_event_loop(server):
      "café “quoted”"),
 ])
 def test_wrong_charset_in_the_header_still_gives_the_right_text(server, ctype, body, title):
-    from aggregator import parse
+    from aggregator.sources import parse
 
     url = server.serve_bytes("/charset.xml", body, headers={"Content-Type": ctype})
     r = fetch1(url)

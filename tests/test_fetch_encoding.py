@@ -18,10 +18,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from aggregator import parse
+from aggregator.sources import parse
 from aggregator.config import FetchConfig
 from aggregator.errors import ParseError
-from aggregator.fetch import fetch_feeds
+from aggregator.sources.fetch import fetch_feeds
 from aggregator.models import FeedSource, FetchRequest
 
 SUITE = Path(__file__).resolve().parent / "data" / "feedparser"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aggregator.config import FetchConfig
-from aggregator.fetch import fetch_feeds
+from aggregator.sources.fetch import fetch_feeds
 from aggregator.models import FeedSource, FetchRequest
 
 FAST = FetchConfig(timeout=5, connect_timeout=2, read_timeout=3, retries=0)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.errors import ParseError
-from aggregator.parse import parse_feed
+from aggregator.sources.parse import parse_feed
 
 ROOT = Path(__file__).resolve().parents[1]
 FEEDS = ROOT / "examples" / "feeds"
@@ -69,7 +69,7 @@ def test_author_names_not_addresses():
 
 def test_relative_urls_resolved_against_the_entry_base():
     # feedparser's own URL pass is off; the sanitiser resolves against ParsedEntry.base
-    from aggregator.sanitize import sanitize_html
+    from aggregator.markup.sanitize import sanitize_html
 
     atom = (b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example/"><title>t</title>'
             b'<entry xml:base="https://blog.example/2026/11/"><id>1</id><title>a</title>'

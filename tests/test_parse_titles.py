@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aggregator.parse import parse_feed
+from aggregator.sources.parse import parse_feed
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>

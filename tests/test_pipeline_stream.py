@@ -12,7 +12,7 @@ import pytest
 from aggregator import enrich, pipeline, refile
 from aggregator.config import load_config
 from aggregator.models import Detection, Segment
-from aggregator.sanitize import html_to_text
+from aggregator.markup.sanitize import html_to_text
 from aggregator.store import Store
 from test_pipeline_e2e import serve_all, make_config
 

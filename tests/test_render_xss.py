@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from aggregator.blocklang import annotate_blocks
+from aggregator.language.blocklang import annotate_blocks
 from aggregator.models import Entry, FeedSource, FeedState, FeedView, Segment, TopicDef
 from aggregator.render import build_site
-from aggregator.sanitize import excerpt_html, sanitize_html
+from aggregator.markup.sanitize import excerpt_html, sanitize_html
 from render_data import NOW, site_config, site_data
 from xss_check import executable_markup, payloads
 

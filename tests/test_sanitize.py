@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.blocklang import annotate_blocks, convert_legacy_blocks
-from aggregator.sanitize import excerpt_html, html_to_text, sanitize_html
+from aggregator.language.blocklang import annotate_blocks, convert_legacy_blocks
+from aggregator.markup.sanitize import excerpt_html, html_to_text, sanitize_html
 from xss_check import executable_markup, payloads
 
 BASE = "https://blog.example/2024/05/post.html"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
-from aggregator import schedule
+from aggregator.sources import schedule
 from aggregator.config import FetchConfig
 from aggregator.models import FeedSource, FetchResult
 

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from aggregator.config import load_config
-from aggregator.scheduler import make_trigger, serve
+from aggregator.cli.serve import make_trigger, serve
 
 
 def config(tmp_path: Path, schedule: str):

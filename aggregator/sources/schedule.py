@@ -35,8 +35,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Mapping
 
-from .config import FetchConfig
-from .models import FeedSource, FeedState, FetchRequest, FetchResult
+from ..config import FetchConfig
+from ..models import FeedSource, FeedState, FetchRequest, FetchResult
 
 DUE_GRACE = timedelta(seconds=60)
 JITTER = 0.1  # at most +10 % on a back-off delay

@@ -17,8 +17,8 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from .errors import ParseError
-from .models import ParsedEntry, ParsedFeed
+from ..errors import ParseError
+from ..models import ParsedEntry, ParsedFeed
 
 # Warnings that say nothing about the entries: a missing or generic
 # Content-Type (local files, sloppy servers) or a charset the document overrides.

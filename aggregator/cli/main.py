@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import AggregatorError, ConfigError, RenderError, StoreError
+from ..errors import AggregatorError, ConfigError, RenderError, StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fetch English, Tamil and Sinhala feeds, detect each entry's language, group "
                     "entries by topic and story, and build a static digest site.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    from . import __version__
+    from .. import __version__
     parser.add_argument("--version", action="version", version=f"aggregator {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_classify)
 
     try:
-        from . import feeds_cli
+        from . import feeds as feeds_cli
     except ImportError:  # pragma: no cover - part of the package
         feeds_cli = None
     if feeds_cli is not None:
@@ -165,7 +165,7 @@ def _setup_logging(level: int) -> None:
 
 
 def _load(args):
-    from .config import load_config
+    from ..config import load_config
     config = load_config(args.config)
     if getattr(args, "output", None):
         config = config.with_output(args.output)
@@ -239,8 +239,8 @@ REFRESH_LABEL = "stored entries embedded for their topics (once, after an upgrad
 def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True, quiet: int = 0,
              verbose: int = 0) -> tuple[int, str]:
     """One run of the job: returns the exit code and the summary line."""
-    from . import pipeline
-    from .store import Store
+    from .. import pipeline
+    from ..store import Store
 
     started = time.monotonic()
     with Store(config.storage.path) as store:
@@ -273,8 +273,8 @@ def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True,
 
 def _unwell_feeds(config, store, feed_ids, summary) -> dict[str, int]:
     """Among the feeds this run did not fetch, how many are backing off after errors or gone."""
-    from . import schedule
-    from .pipeline import utcnow
+    from ..sources import schedule
+    from ..pipeline import utcnow
 
     if not summary.feeds_skipped:
         return {}
@@ -308,8 +308,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from . import pipeline, refile
-    from .store import Store
+    from .. import pipeline, refile
+    from ..store import Store
 
     config = _load(args)
     if not config.storage.path.exists():
@@ -325,7 +325,7 @@ def cmd_render(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .scheduler import serve
+    from .serve import serve
 
     config = _load(args)
     return serve(config, lambda: run_once(_load(args), quiet=args.quiet, verbose=args.verbose))
@@ -346,7 +346,7 @@ def _read_jsonl(fields: tuple[str, ...]):
 
 
 def cmd_detect(args) -> int:
-    from . import language
+    from .. import language
 
     if args.jsonl:
         bad = 0
@@ -368,7 +368,7 @@ def cmd_detect(args) -> int:
 
 
 def cmd_classify(args) -> int:
-    from . import language, topics
+    from .. import language, topics
 
     defs = None
     if args.config.exists():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .htmltree import Element, parse_fragment, text_of, to_html
+from ..markup.htmltree import Element, parse_fragment, text_of, to_html
 
 __all__ = ["annotate_blocks", "convert_legacy_blocks"]
 

@@ -13,7 +13,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Callable
 
-from .config import Config
+from ..config import Config
 
 log = logging.getLogger("aggregator.serve")
 

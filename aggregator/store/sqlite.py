@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .errors import StoreError
-from .models import Entry, FeedState, Segment
+from ..errors import StoreError
+from ..models import Entry, FeedState, Segment
 
 # 2: entries.link_key (a normalised link nothing read) is no longer written nor indexed; a
 # store of schema 1 keeps the column, empty from then on, and loses its index on opening.

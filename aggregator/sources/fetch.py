@@ -44,8 +44,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from .config import FetchConfig
-from .models import FetchRequest, FetchResult
+from ..config import FetchConfig
+from ..models import FetchRequest, FetchResult
 
 ACCEPT = ("application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
           "application/feed+json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "

@@ -18,8 +18,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from .config import parse_config, read_yaml, resolve_feed_url
-from .errors import ConfigError
+from ..config import parse_config, read_yaml, resolve_feed_url
+from ..errors import ConfigError
 
 # (mapping, sequence, offset) indentations tried, the first that reproduces the file wins
 _INDENTS = ((2, 4, 2), (2, 2, 0), (4, 6, 4), (4, 4, 0))

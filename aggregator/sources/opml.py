@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Sequence
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .models import FeedView
+from ..errors import ConfigError
+from ..models import FeedView
 
 
 def to_opml(feeds: Sequence[FeedView], title: str, now: datetime) -> str:

@@ -15,7 +15,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import ConfigError, FetchError
+from ..errors import ConfigError, FetchError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MOVED_HINT = "moved: update config (aggregator feeds apply-moves)"
@@ -68,12 +68,12 @@ def add_parsers(subparsers, common: argparse.ArgumentParser | None = None) -> No
 
 
 def _config(args):
-    from .config import load_config
+    from ..config import load_config
     return load_config(args.config)
 
 
 def _states(config) -> dict:
-    from .store import Store
+    from ..store import Store
 
     if not config.storage.path.exists():
         return {}
@@ -91,7 +91,7 @@ def _when(dt: datetime | None) -> str | None:
 
 def feed_status(source, state, now: datetime) -> dict:
     """One feed's status as plain data (the --json form)."""
-    from .schedule import health, is_due
+    from ..sources.schedule import health, is_due
 
     st = state
     return {
@@ -164,9 +164,9 @@ def cmd_list(args) -> int:
 def discover_feed(url: str, settings) -> tuple[str, str | None]:
     """Fetch ``url``; return the feed URL to configure (the page's feed when it is a page)
     and the feed's title. Raises ``FetchError`` when it is not a readable feed."""
-    from . import parse
-    from .fetch import fetch_feeds
-    from .models import FeedSource, FetchRequest
+    from ..sources import parse
+    from ..sources.fetch import fetch_feeds
+    from ..models import FeedSource, FetchRequest
 
     [result] = fetch_feeds([FetchRequest(FeedSource(id="new", url=url, name=url), url)], settings)
     if result.error or result.content is None:
@@ -181,7 +181,7 @@ def discover_feed(url: str, settings) -> tuple[str, str | None]:
 
 
 def cmd_add(args) -> int:
-    from .config import FetchConfig, resolve_feed_url
+    from ..config import FetchConfig, resolve_feed_url
     from .config_edit import add_feeds
 
     try:
@@ -227,7 +227,7 @@ def cmd_remove(args) -> int:
 
 def cmd_import(args) -> int:
     from .config_edit import add_feeds
-    from .opml import from_opml
+    from ..sources.opml import from_opml
 
     try:
         data = args.opml.read_bytes()
@@ -244,8 +244,8 @@ def cmd_import(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .models import FeedView
-    from .opml import to_opml
+    from ..models import FeedView
+    from ..sources.opml import to_opml
 
     config = _config(args)
     states = _states(config)

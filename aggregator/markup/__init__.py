@@ -1,0 +1,2 @@
+"""Untrusted HTML made safe: a small tree (``htmltree``) and the sanitiser built on it
+(``sanitize``: nh3, excerpts, plain text)."""
