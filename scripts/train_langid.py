@@ -4,10 +4,10 @@
     .venv/bin/python scripts/train_langid.py            # writes aggregator/language/data/latin_ngram.json.gz
     .venv/bin/python scripts/train_langid.py --output /tmp/m.json.gz   # elsewhere (to compare bytes)
 
-Reads ../shared/data (override with AGGREGATOR_SHARED_DATA) and the Dakshina v1.0 dataset folder
-(AGGREGATOR_DAKSHINA, default ../shared/data/dakshina): its files
-{hi,ml,te,kn,bn,ta,si}/romanized/<lang>.romanized.rejoined.tsv, checked against the SHA-256 in
-DAKSHINA_FILES below, so that the same data gives the same model, byte for byte.
+Reads ../shared/data (override with AGGREGATOR_SHARED_DATA) and the training text kept in this
+repository, scripts/langid_data/: dakshina.tsv.gz (the Dakshina v1.0 rows used, cut from the
+dataset by scripts/dakshina_subset.py) and written/<class>.txt (lines written for this project).
+Same data in, same model out, byte for byte (a test rebuilds the shipped model).
 
 Training text (all of it data we may ship a model of; see aggregator/language/README.md):
   * en  - English rows of ../shared/data/langid {titles,sentences,paragraphs} (nuuuwan/lk_news, MIT),
@@ -20,11 +20,10 @@ Training text (all of it data we may ship a model of; see aggregator/language/RE
           ../shared/data/feeds/derived, Dakshina native sentences (training half)
   * bamini, fm - the same native text encoded with our own Unicode->Bamini / Unicode->FM Abhaya encoders
   * hi, ml, te, kn, bn - Dakshina v1.0 romanized Wikipedia sentences (CC BY-SA 4.0; the first
-          DAKSHINA_ROWS of each language's rejoined file), plus, for hi and ml, colloquial lines
-          written for this project (HINDI, MANGLISH below); ta and si get as many Dakshina rows
-          of their own, except every row that is in the shared evaluation sets
+          2,000 rows of each language's rejoined file that are in no shared evaluation set: ta and
+          si get as many), plus colloquial lines written for this project (langid_data/written/)
   * xx  - other Latin-script languages: the German WordPress feed in ../shared/data/feeds/other
-          plus a few sentences written for this project (OTHER below)
+          plus a few sentences written for this project (langid_data/written/xx.txt)
 Rows of the DravidianCodeMix, IndoNLP/Singlish and si_en_social_gold sets are never used (their
 licences are unclear); they stay evaluation-only.  The random generator is seeded: same data in,
 same model out.
@@ -55,20 +54,8 @@ from aggregator.language.romanized import (  # noqa: E402
 
 SHARED = Path(os.environ.get("AGGREGATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
 RNG = random.Random(20251215)
-DAKSHINA = Path(os.environ.get("AGGREGATOR_DAKSHINA") or SHARED / "dakshina")
+DATA = ROOT / "scripts" / "langid_data"
 CLASSES = ["en", "ta", "si", "hi", "ml", "te", "kn", "bn", "xx", "bamini", "fm"]
-# Dakshina v1.0 (google-research-datasets/dakshina, CC BY-SA 4.0), as copied in
-# mathml42/dakshina-seq2seq-transliteration@73ef9b2: <lang>/romanized/<lang>.romanized.rejoined.tsv
-DAKSHINA_FILES = {
-    "hi": "b76ed65680986c8f93552a5946c97f02b1c48a2ed9491fa42cea64f094c12894",
-    "ml": "2461b2ddf6bd9cd58e934a8dd0aeb1088fb6a1543727000ecb5d5d5e8bd68137",
-    "te": "607103909b0164cae1281d6e5a1b9525babe49e3e526f0b34e0f5737702da1de",
-    "kn": "05fd77b1405484a6c81165d52d7e6828dcf967504aa631c401c30f97166cc1ff",
-    "bn": "8a43f6db029991bb7788e4a25da78169d24368b2ea53aa72107d3a5a1cd126ea",
-    "ta": "fd98cc4e967651bb2f826daeecc5d71bf18d1f6451df4c6402e1a2a30d2f6213",
-    "si": "c45fe5ad308d3d852bc0a57aa482ace8cd871f61a25649db4b152f9fb6e0e096",
-}
-DAKSHINA_ROWS = 2000  # sentences per language, from the top of each file
 # Per known n-gram, in nats, for English, Tamil and Sinhala: the Dakshina sentences of the other
 # languages are Wikipedia prose while Tamil comments are colloquial ("enna", "pannalam" are
 # frequent in Malayalam Wikipedia text too), so a near tie goes to the languages the
@@ -184,202 +171,6 @@ STYLES = {
            {"first": 0.7, "drop": 0.45}],
 }
 
-HINDI = """\
-kya haal hai bhai sab theek hai na
-mujhe ye movie bahut pasand aayi yaar
-yeh gaana sun ke maza aa gaya
-abe ye kaun hai aur itna kyun bol raha hai
-main kal aaunga tum ghar pe rehna
-kitna sundar video hai dil khush ho gaya
-bhai tu kab aayega humko batana zaroor
-isse zyada views kabhi nahi aayenge
-ye banda kuch bhi bolta rehta hai
-hum sab aapke saath hain sir ji
-aap log bahut accha kaam kar rahe ho
-mera naam rahul hai aur main dilli se hoon
-yeh film dekhne ke baad rona aa gaya
-bahut bekar trailer hai paise barbaad
-jaldi se hindi mein release karo please
-kuch nahi hoga iska koi fayda nahi
-tum log pagal ho kya ye kya bakwas hai
-dil se salaam hai is aadmi ko
-sach mein bahut mehnat ki hai sabne
-ab to intezaar nahi hota bhai
-maine socha tha ki ye accha hoga lekin nahi
-kaun kaun dekh raha hai ye video aaj
-unka kehna hai ki sarkar ko kuch karna chahiye
-apna khayal rakhna aur ghar jaldi aana
-wah kya baat hai mazedaar ekdum
-is gaane ki dhun mere dimaag mein baith gayi
-hamare desh ke liye ye garv ki baat hai
-pehle wala part zyada accha tha
-mujhe samajh nahi aaya ki kya hua
-yeh sab dekh ke hasi aa rahi hai
-""".strip().splitlines()
-
-# Colloquial romanized Tamil ("Tanglish") and Malayalam ("Manglish") written for this project:
-# the Dakshina sentences are formal Wikipedia Tamil, comments are not.
-TANGLISH = """\
-enna da panra nee inniku evlo neram aachu
-semma padam da kandippa paakanum
-intha song vera level ah irukku
-naan ungaloda periya fan anna
-romba nalla irukku thalaiva vazhthukkal
-ithu enna kodumai saravanan
-yaaru ellam intha video paakuringa
-padam eppo release aaguthu sollunga
-avan sonnathu ellam poi da nambatheenga
-namma ooru pasanga ellarum vanga
-thalaivar mass entry vera mari
-romba naal kazhichu nalla padam paathen
-enakku intha scene rombave pudichirukku
-unga kitta oru kelvi ketkanum
-sollunga sir naanga ready ah irukkom
-ivanga ellam eppavume ippadi than
-music super ah irukku bgm thaan highlight
-paathutu sollunga epdi irukkunu
-kadavul irukkaan kumaru
-summa kizhi kizhinu kizhichitaaru
-vera level performance anna vaazhthukkal
-ennoda favourite hero ivaru thaan
-trailer paakum pothe pullarikkuthu
-intha padam kandippa hit aagum
-dei machan enna panra ippo free ah irukkiya
-naan veetuku poitu call panren sari ah
-inniku office la romba velai da tired ah irukku
-nee sonna mathiri ellam nadanthuchu paaru
-enakku onnum puriyala konjam explain pannu
-intha padam paaka theatre ku poreengala illa ott la varum varaikum wait pannuveengala
-avanga veetla ellarum nalla irukaangala
-saapteengala illa innum saapdaliya
-romba thanks anna neenga illana naan enna panniruppen
-ithellam oru padama thooki kuppaila podunga
-ungalukku enna theriyum intha vishayam pathi
-ennoda amma samayal thaan ulagathula best
-mazhai peiyuthu veliya pogatha
-bus stand la wait pannitu irukken seekiram vaa
-naalaiku exam irukku innum padikkave illa
-avan romba nallavan yaarukum kettathu panna maatan
-paathu poda vandi ottum pothu phone pesatha
-ennada ipdi panniteenga ithu nyayama
-unga voice super ah irukku innum neraya paadunga
-nethu night full ah match paathen thookame illa
-ivaru pesuratha kettale sirippu varuthu
-thalaivar padam na first day first show thaan
-yaaru da ivan ivlo mokka podran
-pongal ku ooruku poreengala
-kalyanam eppo sollave illa
-enga ponaalum ivan thollai thaan
-semma comedy scene vayiru valikkuthu sirichu sirichu
-inga yaaravathu tamil pesuveengala
-ithu thaan unmaiyana thamizhan adaiyaalam
-vaazhga tamizh vaazhga thamizhar
-neenga solrathu correct thaan aana konjam yosichu paarunga
-avalukku pidikkala nu sollita
-enakku pasikuthu ethavathu saapda vaanga
-ivlo naal engada irunthe
-kandippa intha varusham nammaloda team jeyikkum
-antha paattu ketta udane kanneer vanthuruchu
-poi sollatha unmaiya sollu
-ithu ellam summa drama
-appa kitta kettutu solren
-padikkura pasanga ellarum inga like podunga
-enna oru arumaiyana kural
-neengal sonnathu pol nadakkum endru nambugiren
-nammala yaarum thadukka mudiyathu
-vanakkam nanbargale inniku namma oru puthu recipe paakka porom
-indha video pidichirundha subscribe pannunga
-comment la unga karuthu sollunga
-adutha video la paakkalam bye
-ivanga pesurathu konjam kooda puriyala
-kaasu kodutha thaan velai nadakkum inga
-oorla ellarum eppadi irukkaanga
-chinna vayasula naan inga thaan vilaiyaaduven
-avan kitta pesave bayama irukku
-sema scene goosebumps vanthuchu
-padam mokka da time waste
-music director ku oru periya salute
-ivan oru periya fraud nambatheenga
-romba kashtapattu mela vanthavar ivar
-ennaiku thaan ithellam maarum
-neenga thaan unmaiyana hero
-ungala maathiri aalunga thaan namakku venum
-ivlo azhaga yaaru da edit pannathu
-intha ponnu romba azhaga pesura
-konjam poruthukonga ellam sari aagidum
-nalla oru msg sonneenga nandri
-ithukku mela enna venum
-avan ennoda best friend chinna vayasula irunthu
-vaanga pesalam
-saaptiya
-enna achu
-ethuku ipdi azhura
-pesama iru
-seri vidu
-paakalam
-romba santhosam
-kovam varuthu
-theriyala
-""".strip().splitlines()
-
-MANGLISH = """\
-ente ponnu chetta ee padam kidilan aanu
-njan ithu kandu karanju poyi
-lalettan fans evide ollathu
-ee trailer kandittu romanjam vannu
-nammude mammookka mass aanu
-enthoru abhinayam aanu ithu
-padam kaanan kathirikkunnu
-ithu malayalam padam remake alle
-avan paranjathu sheriyanu ketto
-polichu mone adipoli item
-entha ningal ithu vare kandille
-nalla oru cinema aayirikkum urappa
-""".strip().splitlines()
-
-# Colloquial romanized Sinhala ("Singlish") written for this project: the Dakshina sentences are
-# formal Wikipedia Sinhala, and people type the spoken language
-SINGLISH = """\
-mama gedara yanawa oya enawada
-oyage nama mokakda
-mata eka hariyata therenne na
-api heta udema yamu
-oya kiyapu eka hari
-meka hari lassanai machan
-mokada wenne kiyanna
-eyala okkoma awa
-mata badagini kanna dennako
-man dan wada karanawa passe kathakaran
-ada wahina nisa eliyata yanna epa
-oya dan koheda inne
-mama kiwwa neda eka hari kiyala
-hari hari prashnayak na
-ane mata udaw karanna
-meka balanna hari rasai
-eka nam niyamai
-kohomada ithin oyata
-api okkoma ekathu wela yamu
-mage amma hadapu kema thamai hodama
-bus eka enakan mama balan innawa
-heta exam eka thiyanawa thama paadam kale na
-eya hari honda minihek
-oya hina wenna epa
-ithin mokada karanne
-""".strip().splitlines()
-
-
-OTHER = """\
-la película es muy buena y la música también
-je pense que ce film est vraiment magnifique
-il presidente ha parlato oggi con i giornalisti
-o governo anunciou novas medidas para a economia
-de regering heeft vandaag nieuwe plannen gepresenteerd
-kerajaan akan mengumumkan bajet baharu minggu depan
-saya sangat suka lagu ini terima kasih
-bu film gerçekten çok güzel olmuş
-""".strip().splitlines()
-
-
 def rows(name: str) -> list[dict]:
     p = SHARED / "langid" / f"{name}.jsonl"
     return [json.loads(line) for line in p.open(encoding="utf-8")]
@@ -451,25 +242,7 @@ def english_headlines() -> list[str]:
 
 
 class MissingData(Exception):
-    """Training data that is not where the script looks for it, or not the expected bytes."""
-
-
-def dakshina_rows(lang: str) -> list[tuple[str, str]]:
-    """(native, romanized) pairs of one language's Dakshina rejoined file, checked by SHA-256."""
-    import hashlib
-
-    path = DAKSHINA / lang / "romanized" / f"{lang}.romanized.rejoined.tsv"
-    if not path.is_file():
-        raise MissingData(f"{path} not found (set AGGREGATOR_DAKSHINA to the dakshina_dataset_v1.0 folder)")
-    raw = path.read_bytes()
-    if hashlib.sha256(raw).hexdigest() != DAKSHINA_FILES[lang]:
-        raise MissingData(f"{path}: not the Dakshina v1.0 file this model was trained on (SHA-256 differs)")
-    out = []
-    for line in raw.decode("utf-8").splitlines():
-        native, _, roman = line.partition("\t")
-        if roman.strip():
-            out.append((normalize(native), normalize(roman)))
-    return out
+    """Training data that is not where the script looks for it."""
 
 
 def evaluation_texts() -> set[str]:
@@ -486,17 +259,31 @@ def evaluation_texts() -> set[str]:
 
 @functools.lru_cache(maxsize=None)
 def dakshina_corpus() -> dict[str, list[str]]:
-    """The first DAKSHINA_ROWS romanized sentences of each language; for ta and si, rows that
-    are in the shared evaluation sets (either half) are left out (their training half is read
-    from the shared rows, as before)."""
-    seen = evaluation_texts()
-    out = {}
-    for lang in DAKSHINA_FILES:
-        rows = dakshina_rows(lang)
-        if lang in ("ta", "si"):
-            rows = [(n, r) for n, r in rows if n not in seen and r not in seen]
-        out[lang] = [r for _n, r in rows[:DAKSHINA_ROWS]]
+    """The Dakshina v1.0 romanized sentences of each language kept in langid_data/dakshina.tsv.gz
+    (made by scripts/dakshina_subset.py: the first rows of each file that are in no shared
+    evaluation set), in file order."""
+    path = DATA / "dakshina.tsv.gz"
+    if not path.is_file():
+        raise MissingData(f"{path} not found")
+    out: dict[str, list[str]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            lang, _row, text = line.rstrip("\n").split("\t")
+            out.setdefault(lang, []).append(text)
     return out
+
+
+# lines written for this project (langid_data/written/<class>.txt) and how many times each
+# counts: colloquial romanized text that the Dakshina sentences (formal Wikipedia prose) lack
+WRITTEN = {"ta": 3, "si": 3, "hi": 3, "ml": 4, "xx": 2}
+
+
+@functools.lru_cache(maxsize=None)
+def written(cls: str) -> list[str]:
+    path = DATA / "written" / f"{cls}.txt"
+    if not path.is_file():
+        raise MissingData(f"{path} not found")
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def build_corpus() -> dict[str, list[str]]:
@@ -520,11 +307,8 @@ def build_corpus() -> dict[str, list[str]]:
                 unicode_to_bamini(t) if lang == "ta" else unicode_to_fm(t))
     for lang, texts in dakshina_corpus().items():
         corpus[lang] += texts
-    corpus["hi"] += HINDI * 3
-    corpus["ta"] += TANGLISH * 3
-    corpus["si"] += SINGLISH * 3
-    corpus["ml"] += MANGLISH * 4
-    corpus["xx"] += OTHER * 2
+    for cls, times in WRITTEN.items():
+        corpus[cls] += written(cls) * times
     corpus["xx"] += feed_texts(SHARED / "feeds" / "other")
     return corpus
 
@@ -543,11 +327,10 @@ def common_words(corpus: dict[str, list[str]]) -> dict[str, list[str]]:
     english = Counter()
     for t in corpus["en"]:
         english.update(set(_WORD.findall(t.lower())))
-    hand = {"ta": TANGLISH, "si": SINGLISH, "hi": HINDI, "ml": MANGLISH}
     out = {}
     for lang, texts in dakshina_corpus().items():
         df = Counter()
-        for t in list(texts) + hand.get(lang, []):
+        for t in list(texts) + (written(lang) if lang in WRITTEN else []):
             df.update({w for w in t.split() if _WORD.fullmatch(w)})
         ranked = sorted((w for w, n in df.items() if n >= COMMON_MIN_TEXTS and english[w] < 2),
                         key=lambda w: (-df[w], w))
