@@ -246,7 +246,8 @@ def test_packed_model_scores_equal_naive_bayes_over_counts():
     with gzip.open(MODEL_PATH, "rt", encoding="utf-8") as f:
         data = json.load(f)
     m = model()
-    k, alpha, vocab = len(data["classes"]), data["alpha"], len(data["grams"]) + 1
+    k, vocab = len(data["classes"]), len(data["grams"]) + 1
+    alpha = data["alpha"] if isinstance(data["alpha"], list) else [data["alpha"]] * k  # per class
     bias = data.get("gram_bias") or [0.0] * k  # per known n-gram, per class
     orders = tuple(data["orders"])
     for text in ("The government announced new measures", "naan unga periya fan anna semma",
@@ -259,7 +260,7 @@ def test_packed_model_scores_equal_naive_bayes_over_counts():
                     continue
                 n += 1
                 for c in range(k):
-                    ref[c] += math.log(cnt[c] + alpha) - math.log(data["totals"][c] + alpha * vocab) + bias[c]
+                    ref[c] += math.log(cnt[c] + alpha[c]) - math.log(data["totals"][c] + alpha[c] * vocab) + bias[c]
         acc, n2 = m.scores(text)
         assert n2 == n
         assert all(abs(a - b) < 1e-3 * max(1, n) for a, b in zip(acc, ref)), (text, acc, ref)

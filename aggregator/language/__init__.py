@@ -127,6 +127,12 @@ def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
                              script="Taml" if cls == "bamini" else "Sinh",
                              legacy_encoding="bamini" if cls == "bamini" else "fm-abhaya", text=conv)
     words = _LATIN_WORD.findall(text)
+    if cls in ROMANIZED and names_only(words, _model().common):
+        # a headline of names in capitals ("JEEVAN WEDS SEETHAI"), a capitalized word or an
+        # acronym ("Village", "NGO") read as a romanized language: English, or the declared one
+        if hint and hint != "en" and len(words) <= 2:
+            return Detection(lang=hint, confidence=0.3, script="Latn", romanized=hint in ROMANIZED, text=text)
+        return Detection(lang="en", confidence=round(max(post.get("en", 0.0), 0.5), 3), script="Latn", text=text)
     short_indic = cls in OTHER_INDIC and len(words) < OTHER_INDIC_MIN_WORDS
     if cls in ("bamini", "fm") or short_indic:
         # not convincing as legacy text, or too short to name a language we do not serve: fall
@@ -149,9 +155,6 @@ def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
             if p_hint >= 0.15 or letters <= 1:
                 return Detection(lang=hint, confidence=round(max(p_hint, 0.3), 3), script="Latn",
                                  romanized=hint in ROMANIZED, text=text)
-    if cls in ROMANIZED and names_only(words, _model().common):
-        # a headline of names in capitals ("JEEVAN WEDS SEETHAI") is English news
-        return Detection(lang="en", confidence=round(max(post.get("en", 0.0), 0.5), 3), script="Latn", text=text)
     if cls in NATURAL and _maybe_other(text, cls):
         name, p = _langdetect_name(text)
         if name not in ("en", "und", cls) and p >= OTHER_MIN_PROB:
