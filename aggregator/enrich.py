@@ -151,6 +151,15 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
             found = block_langs[block] = d.lang if d.confidence >= 0.6 and d.lang != "und" else None
         return found
 
+    block_spans: dict[str, list[tuple[int, int, str]]] = {}
+
+    def spans_of(block: str) -> list[tuple[int, int, str]]:
+        # runs of 3+ words in another language inside a paragraph's sentences (<span lang>)
+        found = block_spans.get(block)
+        if found is None:
+            found = block_spans[block] = language.word_spans(block)
+        return found
+
     def legacy_of(block: str) -> str | None:
         return language.detect(block).legacy_encoding
 
@@ -163,7 +172,7 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
         text = sanitize.html_to_text(full)
     # Blocks are looked at one by one only when they may be in another language than the entry.
     mixed = may_mix(text, det, lang, whole=len(text) <= 3000)
-    content_html = (blocklang.annotate_blocks(full, lang_of, lang) if mixed else full) if full else ""
+    content_html = (blocklang.annotate_blocks(full, lang_of, lang, spans_of) if mixed else full) if full else ""
     if pe.summary and pe.content:
         summary_src = sanitize.sanitize_html(pe.summary, pe.base)
         if legacy and summary_src:
@@ -174,7 +183,7 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
     summary_html = (sanitize.excerpt_html(summary_src, config.site.excerpt_chars, sanitized=True)
                     if summary_src else "")
     if summary_html and summary_mixed:
-        summary_html = blocklang.annotate_blocks(summary_html, lang_of, lang)
+        summary_html = blocklang.annotate_blocks(summary_html, lang_of, lang, spans_of)
     published = pe.published or now
     if published > now + _FUTURE_SLACK:
         published = now

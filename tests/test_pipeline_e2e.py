@@ -291,3 +291,19 @@ def test_word_level_segments_reach_the_page_as_span_lang(tmp_path, server):
     assert langs == {"1": "ta", "2": "en", "3": "hi"}  # names in capitals are English news
     page = (tmp_path / "site" / "ta" / "index.html").read_text(encoding="utf-8")
     assert 'இன்று மாலை <span lang="en">breaking news from Colombo</span> இடம்பெற்றது' in page
+
+
+def test_word_level_segments_inside_body_paragraphs_reach_the_page(tmp_path, server):
+    # a Tamil paragraph with an English phrase of four words inside a sentence; the second
+    # paragraph has no switch
+    body = ("<p>அமைச்சர் நேற்று press conference in Colombo ஒன்றை நடத்தினார். "
+            "பல முக்கிய முடிவுகள் எடுக்கப்பட்டன.</p><p>கூட்டம் <b>மாலை</b> நிறைவடைந்தது.</p>")
+    feed = MIXED_TITLES_FEED.format(body=html.escape(body)).encode("utf-8")
+    config = make_config(tmp_path, [("Mixed", server.serve_bytes("/mixed-body.xml", feed, headers=RSS))])
+    assert main(["run", "--config", str(config)]) == 0
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    (content,) = db.execute("SELECT content_html FROM entries WHERE link LIKE '%/1'").fetchone()
+    assert 'நேற்று <span lang="en">press conference in Colombo</span> ஒன்றை' in content
+    assert content.count("<span lang=") == 1
+    pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*.html"))
+    assert '<span lang="en">press conference in Colombo</span>' in pages

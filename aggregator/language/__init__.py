@@ -29,8 +29,8 @@ from aggregator.models import Detection, Segment
 from .normalize import normalize, normalize_tag
 from .script import SCRIPT_LANG, counts, run_counts
 
-__all__ = ["detect", "normalize", "normalize_tag", "detection_to_dict", "split_blocks_langs", "Detection",
-           "Segment", "from_legacy"]
+__all__ = ["detect", "normalize", "normalize_tag", "detection_to_dict", "split_blocks_langs", "word_spans",
+           "Detection", "Segment", "from_legacy"]
 
 # the South Asian languages the n-gram model knows in Latin letters ("romanized": Tanglish,
 # Singlish, Hinglish, Manglish...); "en" and these are the model's natural-language classes
@@ -44,6 +44,7 @@ NATIVE_WEIGHT = 3  # one Tamil/Sinhala word outweighs three Latin ones (acronyms
 _INDIC = re.compile(r"[\u0900-\u0dff]")
 _HIGH = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u2122]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def _und(text: str = "") -> Detection:
@@ -445,6 +446,37 @@ def detect(text: str, hint: str | None = None) -> Detection:
     return _with_word_segments(Detection(lang=lang, confidence=round(min(conf, 0.99), 3), script=script,
                                          romanized=romanized, segments=tuple(segs), legacy_encoding=legacy,
                                          text=t), runs=words)
+
+
+_NONSPACE = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """The word-level segments of each sentence of ``text`` (a paragraph as it stands in a
+    page, whitespace and all): (start, end, lang) with offsets into ``text`` itself. A sentence
+    gets them as ``detect`` gives them (a run of segment.MIN_WORDS words or more in another
+    script or language); a sentence whose words normalising would change in number is skipped."""
+    from .segment import sentences
+
+    out: list[tuple[int, int, str]] = []
+    flat = _SPACE.sub(" ", text)  # a line break inside a paragraph is a space (same offsets)
+    for s, e in sentences(flat):
+        piece = flat[s:e]
+        if len(piece) > WORD_SEGMENTS_MAX_CHARS * 2 or not _LETTER.search(piece):
+            continue
+        d = detect(piece)
+        if not d.segments or d.legacy_encoding:
+            continue
+        raw = [m.span() for m in _NONSPACE.finditer(piece)]
+        norm = [m.span() for m in _NONSPACE.finditer(d.text)]
+        if len(raw) != len(norm):
+            continue
+        for seg in d.segments:
+            idx = [i for i, (a, b) in enumerate(norm) if a >= seg.start and b <= seg.end]
+            if idx:
+                out.append((s + raw[idx[0]][0], s + raw[idx[-1]][1], seg.lang))
+    return out
 
 
 def from_legacy(text: str, encoding: str) -> str:

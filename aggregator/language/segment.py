@@ -37,6 +37,11 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or line of ``text``, as ``pieces`` cuts it."""
+    return [(m.start(), m.end()) for m in _PIECE.finditer(text) if m.start() != m.end()]
+
+
 def pieces(text: str, lang_of: LangOf) -> list[Segment]:
     """Segments by sentence/paragraph; ``lang_of(piece)`` is None for a piece with too little
     signal, which joins the previous piece (or the next one at the start). Empty when the
