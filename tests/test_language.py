@@ -472,3 +472,14 @@ def test_training_leaves_out_every_evaluation_row():
         assert int(row) > last.get(lang, 0)
         last[lang] = int(row)
     assert last["hi"] == 2000 and last["ta"] > 2000 and last["si"] > 2000
+
+
+def test_lone_english_words_and_acronyms_stay_english():
+    # each read as a romanized language or as another Latin-script language by the n-gram model
+    # alone ("Village" Kannada, "NGO" Bengali, "Losing Oxygen" the other-Latin class)
+    for text in ("Village", "NGO", "Losing\u00a0Oxygen", "JEEVAN WEDS SEETHAI"):
+        assert detect(text).lang == "en", text
+    # on one or two words the feed's declared language still decides
+    assert detect("NGO", hint="si").lang == "si"
+    # lower-case romanized text is not a headline of names
+    assert detect("semma padam da").lang == "ta"
