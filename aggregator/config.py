@@ -63,6 +63,8 @@ class FetchConfig:
     max_backoff: float = 86_400.0  # longest wait after repeated failures, seconds
     max_retry_after: float = 86_400.0  # clamp for Retry-After / Cache-Control, seconds
     max_redirects: int = 5
+    # a redirect or a discovered feed link may lead from a public address into a private one
+    allow_private_redirects: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class ScheduleConfig:
 
     interval: float | None = 1800.0  # seconds between runs (used when cron is not set)
     cron: str | None = None  # crontab expression, e.g. "*/30 * * * *"
-    jitter: float = 0.1  # fraction of a feed's interval added at random, spreads load
+    jitter: float = 0.1  # at most this share added to a failing feed's back-off (fixed per feed)
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,10 @@ def _fetch(c: Checker, raw: Any) -> FetchConfig:
             kw[k] = c.duration(d[k], f"fetch.{k}", at=(raw, k))
     if "user_agent" in d:
         kw["user_agent"] = c.string(d["user_agent"], "fetch.user_agent", at=(raw, "user_agent"))
+    if "allow_private_redirects" in d:
+        kw["allow_private_redirects"] = c.boolean(d["allow_private_redirects"],
+                                                  "fetch.allow_private_redirects",
+                                                  at=(raw, "allow_private_redirects"))
     return FetchConfig(**kw)
 
 
@@ -221,7 +227,7 @@ def _schedule(c: Checker, raw: Any) -> ScheduleConfig:
     if "interval" in d:
         kw["interval"] = c.duration(d["interval"], "schedule.interval", at=(raw, "interval"))
     if "jitter" in d:
-        kw["jitter"] = c.number(d["jitter"], "schedule.jitter", at=(raw, "jitter"))
+        kw["jitter"] = c.number(d["jitter"], "schedule.jitter", minimum=0, at=(raw, "jitter"))
     return ScheduleConfig(**kw)
 
 

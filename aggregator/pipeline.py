@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
@@ -75,25 +76,30 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
            force: bool = False, feed_ids: Sequence[str] | None = None,
            on_feed: Callable[[FeedOutcome], None] | None = None,
            workers: int | None = None,
-           on_refresh: Callable[[int, int], None] | None = None) -> tuple[RunSummary, bool]:
+           on_refresh: Callable[[int, int], None] | None = None,
+           on_stage: Callable[[str], None] | None = None) -> tuple[RunSummary, bool]:
     """Fetch the due feeds and store what is new.
 
     Feeds are parsed and stored as their downloads complete, while others still download.
     Parsing and enrichment (CPU-bound) run in ``workers`` processes (None: ``default_workers``;
     0: in this process); everything that touches the store stays here.
     ``on_refresh(done, total)``: progress of the stored entries embedded again first, once after
-    an upgrade (``refile.refresh_embeddings``).
+    an upgrade (``refile.refresh_embeddings``). ``on_stage(what)`` is told each stage as it
+    begins ("fetching 1,000 feeds", "grouping 5,000 new entries into stories").
     Returns the run summary and whether anything the site shows changed.
     """
     now = now or utcnow()
+    stage = on_stage or (lambda what: None)
+    stage("checking the topics of stored entries")
     refiled = refile.refile_topics(config, store, on_refresh=on_refresh)
     states = store.feed_states()
     sources = [f for f in config.feeds if feed_ids is None or f.id in feed_ids]
-    due = [f for f in sources if force or schedule.is_due(f, states.get(f.id), now)]
+    due = [f for f in sources if schedule.is_due(f, states.get(f.id), now, force=force)]
     skipped = len(sources) - len(due)
     by_id = {f.id: f for f in due}
     requests = [schedule.request_for(f, states.get(f.id)) for f in due]
     run = _Run(config, store, states, now, on_feed)
+    stage(f"fetching {len(requests):,} feeds")
     if workers is None:
         workers = default_workers(len(requests))
     events: queue.Queue = queue.Queue()
@@ -135,12 +141,14 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
         counts[2] = True
     if downloader.ident is not None:
         downloader.join()
-    if run.new_ids:
-        _assign_stories(store, run.new_ids, now)
+    grouped = _assign_stories(store, now, stage)
+    if grouped > len(run.new_ids):  # entries a killed or failed run stored and did not group
+        log.info("grouped %d stored entries an interrupted run had left ungrouped",
+                 grouped - len(run.new_ids))
     summary = RunSummary(feeds_ok=run.ok, feeds_not_modified=run.not_modified,
                          feeds_failed=run.failed, feeds_skipped=skipped,
                          new_entries=len(run.new_ids), failures=tuple(run.failures))
-    return summary, run.changed or bool(refiled)
+    return summary, run.changed or bool(refiled) or store.site_stale()
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,7 @@ class FeedWork:
     warning: str | None = None  # the document was malformed but partly readable
     items: tuple[tuple[Entry, str, bytes | None], ...] = ()  # (entry, content hash, features)
     error: str | None = None  # nothing could be read
+    error_kind: str | None = None  # its kind (models.ERROR_KINDS)
     skipped: tuple[str, ...] = ()  # why entries were skipped (logged by the main process)
 
 
@@ -162,11 +171,11 @@ def parse_and_enrich(config: Config, source: FeedSource, content: bytes, headers
     ``known`` maps the guids already stored for the feed to their content hashes.
     """
     try:
-        parsed = parse.parse_feed(content, headers, url)
+        parsed = parse.parse_feed(content, headers, url, now=now)
     except ParseError as e:
-        return FeedWork(error=f"not a readable feed: {e}")
+        return FeedWork(error=f"not a readable feed: {e}", error_kind="not-a-feed")
     except AggregatorError as e:
-        return FeedWork(error=str(e))
+        return FeedWork(error=str(e), error_kind="other")
     skipped: list[str] = []
     items = _entries(config, source, parsed, known, now, skipped)
     return FeedWork(title=parsed.title, link=parsed.link, warning=parsed.warning, items=tuple(items),
@@ -189,7 +198,7 @@ class _Workers:
 
             # spawn: the downloads run in a thread, and forking a threaded process can deadlock
             self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_init, initargs=(config,))
+                                            initializer=_worker_init, initargs=(config, os.getpid()))
 
     def __enter__(self) -> "_Workers":
         return self
@@ -226,7 +235,8 @@ class _Workers:
                 try:
                     work = self._here(source, result, known)
                 except Exception as e2:
-                    work = FeedWork(error=f"unexpected error: {type(e2).__name__}: {e2}")
+                    work = FeedWork(error=f"unexpected error: {type(e2).__name__}: {e2}",
+                                    error_kind="other")
             self.events.put(("parsed", bare, work))
 
         fut.add_done_callback(done)
@@ -235,9 +245,19 @@ class _Workers:
 _worker_config: Config | None = None  # set once in each worker process
 
 
-def _worker_init(config: Config) -> None:
+def _worker_init(config: Config, parent: int) -> None:
     global _worker_config
     _worker_config = config
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
+                     name="aggregator-orphan-check").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose run was killed (kill -9, the OOM killer, a service manager's timeout) ends
+    too: left alone it would wait on its queue for ever, holding the models' memory."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _worker_run(source: FeedSource, content: bytes, headers, url: str, known: dict[str, str],
@@ -280,25 +300,29 @@ def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState 
     ids: list[int] = []
     updated: list[int] = []
     if work is not None and work.error:
-        result = replace(result, error=work.error)
+        result = replace(result, error=work.error, error_kind=work.error_kind)
     elif work is not None:
         for note in work.skipped:  # a bad entry is skipped with a warning, never the feed
             log.warning("%s: %s", source.id, note)
         if work.warning:
             log.info("%s: malformed feed, kept what could be read (%s)", source.id, work.warning)
         try:
+            if work.items:  # before they are stored: a run killed after it still builds
+                store.mark_site_stale()
             # An article another feed also carries is stored for this feed too: both are kept,
             # and story grouping (same link) shows it once, with this feed among its versions.
             ids, updated = store.upsert_entries(work.items, now)
         except AggregatorError as e:
-            result = replace(result, error=str(e))
+            result = replace(result, error=str(e), error_kind="store")
     count = store.feed_entry_count(source.id) if (ids or prev is None) else prev.entry_count
     lang = store.main_language(source.id) if (ids or updated) else (prev.language if prev else None)
     state = schedule.next_state(
         prev, source, result, now, interval=config.schedule.interval or 1800.0,
         settings=config.fetch, entry_count=count,
         title=work.title if work else None, site_link=work.link if work else None,
-        language=lang)
+        language=lang, jitter=config.schedule.jitter)
+    if _health(prev) != _health(state):
+        store.mark_site_stale()
     store.save_states([state])
     if result.error:
         log.debug("%s: %s", source.id, result.error)  # the CLI reports failures
@@ -332,23 +356,27 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
             for pe, entry, features in enrich_all(config, source, parsed, todo, now, on_error)]
 
 
-def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:
+def _assign_stories(store: Store, now: datetime, stage: Callable[[str], None]) -> int:
+    """Group the entries story grouping has not seen yet (this run's, and those a killed run
+    stored) with each other and with the stories of the window; returns how many."""
     from .topics.stories import StoryItem, assign_stories, term_counts
 
+    oldest = store.oldest_ungrouped()
+    if oldest is None:
+        return 0
     # the window follows the new entries' own dates, so a backfill of old entries is grouped too
-    oldest = store.oldest_published_since_id(min(new_ids)) or now
     rows = store.story_rows(min(oldest, now) - STORY_WINDOW - timedelta(days=30))
-    wanted = set(new_ids)
     new: list[StoryItem] = []
     recent: dict[int, StoryItem] = {}
-    for rid, lang, link, published, features, story in rows:
+    for rid, lang, link, published, features, story, grouped in rows:
         item = StoryItem(key=rid, lang=lang, link=link, published=published,
                          features=features or b"", story=story)
-        if rid in wanted:
+        if not grouped:
             new.append(item)
         else:
             recent[rid] = item
     del rows
+    stage(f"grouping {len(new):,} new entries into stories")
     # A first run over many feeds brings tens of thousands of entries: group them in time order,
     # a slice at a time, as a series of ordinary runs would (each slice sees the stories of the
     # ones before it), so the memory of grouping is that of one slice and its window.
@@ -358,13 +386,13 @@ def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:
     for start in range(0, len(new), STORY_SLICE):
         part = new[start:start + STORY_SLICE]
         stories = assign_stories(part, list(recent.values()), corpus=corpus)
-        if stories:
-            store.set_stories(stories)
+        store.set_stories(stories, grouped=[item.key for item in part])
         for key, sid in stories.items():
             if key in recent:
                 recent[key] = replace(recent[key], story=sid)
         for item in part:
             recent[item.key] = replace(item, story=stories.get(item.key))
+    return len(new)
 
 
 def site_data(config: Config, store: Store, now: datetime) -> SiteData:
@@ -388,12 +416,16 @@ def site_data(config: Config, store: Store, now: datetime) -> SiteData:
                     load_content=None if full else store.contents)
 
 
-def build_site(config: Config, store: Store, *, now: datetime | None = None):
+def build_site(config: Config, store: Store, *, now: datetime | None = None,
+               on_stage: Callable[[str], None] | None = None):
     """Render the whole site from the store into ``config.site.output``."""
     from . import render
     from .sources import opml
 
     now = now or utcnow()
+    if on_stage:
+        on_stage("rendering the site")
+    generation = store.site_generation()  # what this build shows (set_site_built when it is out)
     data = site_data(config, store, now)
     extra = {"opml.xml": opml.to_opml(data.feeds, config.site.title, now)}
     try:
@@ -401,6 +433,7 @@ def build_site(config: Config, store: Store, *, now: datetime | None = None):
     except OSError as e:
         raise RenderError(f"{config.site.output}: cannot write the site: {e}") from e
     store.set_meta(SITE_INPUTS, site_inputs(config))
+    store.set_site_built(generation)
     return result
 
 

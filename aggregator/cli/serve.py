@@ -2,7 +2,9 @@
 
 One job, ``max_instances=1`` and ``coalesce=True``: a run that overlaps the
 next tick delays it instead of starting a second run. The first run starts at
-once. SIGTERM and Ctrl-C stop the scheduler after the current run finishes.
+once. A tick that finds the store held by another process (a cron run, a
+``render``) is skipped with a warning; the next tick tries again. SIGTERM and
+Ctrl-C stop the scheduler after the current run finishes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from ..config import Config
+from ..store.lock import Busy
 
 log = logging.getLogger("aggregator.serve")
 
@@ -43,6 +46,8 @@ def serve(config: Config, job: Callable[[], tuple[int, str]],
         try:
             code, line = job()
             log.warning("run finished: %s", line) if code else print(line, flush=True)
+        except Busy as e:
+            log.warning("skipping this run: %s", e)
         except Exception:  # keep serving: one bad run is logged, the next tick tries again
             log.exception("run failed")
         finally:
