@@ -152,6 +152,8 @@ class NgramModel:
     def word_score(self, word: str) -> int:
         """The packed score of one whitespace-separated word as ``scores`` reads it (a word may
         be several tokens: "fight..semme")."""
+        if word.isalpha():  # one token, nothing to split or map: what tokens() would give
+            return self.token_score(word.lower())
         return sum(map(self.token_score, tokens(word)))
 
     def word_label(self, word: str) -> int | None:
