@@ -290,8 +290,8 @@ def test_word_level_segments_reach_the_page_as_span_lang(tmp_path, server):
     feed = MIXED_TITLES_FEED.format(body=body).encode("utf-8")
     config = make_config(tmp_path, [("Mixed", server.serve_bytes("/mixed-titles.xml", feed, headers=RSS))])
     assert main(["run", "--config", str(config)]) == 0
-    db = sqlite3.connect(tmp_path / "store.sqlite3")
-    langs = {link.rsplit("/", 1)[1]: lang for link, lang in db.execute("SELECT link, lang FROM entries")}
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        langs = {e.link.rsplit("/", 1)[1]: e.lang for e in store.entries(content=False)}
     assert langs == {"1": "ta", "2": "en", "3": "hi"}  # names in capitals are English news
     page = (tmp_path / "site" / "ta" / "index.html").read_text(encoding="utf-8")
     assert 'இன்று மாலை <span lang="en">breaking news from Colombo</span> இடம்பெற்றது' in page
@@ -305,8 +305,8 @@ def test_word_level_segments_inside_body_paragraphs_reach_the_page(tmp_path, ser
     feed = MIXED_TITLES_FEED.format(body=html.escape(body)).encode("utf-8")
     config = make_config(tmp_path, [("Mixed", server.serve_bytes("/mixed-body.xml", feed, headers=RSS))])
     assert main(["run", "--config", str(config)]) == 0
-    db = sqlite3.connect(tmp_path / "store.sqlite3")
-    (content,) = db.execute("SELECT content_html FROM entries WHERE link LIKE '%/1'").fetchone()
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        [content] = [e.content_html for e in store.entries() if e.link.endswith("/1")]
     assert 'நேற்று <span lang="en">press conference in Colombo</span> ஒன்றை' in content
     assert content.count("<span lang=") == 1
     pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*.html"))
