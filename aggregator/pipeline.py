@@ -137,10 +137,30 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
         downloader.join()
     if run.new_ids:
         _assign_stories(store, run.new_ids, now)
+    pruned = prune(config, store, now)
     summary = RunSummary(feeds_ok=run.ok, feeds_not_modified=run.not_modified,
                          feeds_failed=run.failed, feeds_skipped=skipped,
-                         new_entries=len(run.new_ids), failures=tuple(run.failures))
-    return summary, run.changed or bool(refiled)
+                         new_entries=len(run.new_ids), failures=tuple(run.failures),
+                         pruned_entries=pruned)
+    return summary, run.changed or bool(refiled) or bool(pruned)
+
+
+def prune(config: Config, store: Store, now: datetime) -> int:
+    """Retention: delete the entries published more than ``storage.keep_days`` days ago
+    (nothing when it is 0); the site built after it lists none of them. Returns how many."""
+    days = config.storage.keep_days
+    if not days:
+        return 0
+    n = store.prune_entries(retention_cutoff(config, now))
+    if n:
+        log.info("retention: deleted %d entries published more than %d days ago", n, days)
+    return n
+
+
+def retention_cutoff(config: Config, now: datetime) -> datetime | None:
+    """Entries published before this are pruned (None: all are kept)."""
+    days = config.storage.keep_days
+    return now - timedelta(days=days) if days else None
 
 
 @dataclass(frozen=True)
@@ -397,7 +417,10 @@ def build_site(config: Config, store: Store, *, now: datetime | None = None):
     data = site_data(config, store, now)
     extra = {"opml.xml": opml.to_opml(data.feeds, config.site.title, now)}
     try:
-        result = render.build_site(data, config.site, now=now, extra_files=extra)
+        # the archive pages of pruned days stay published when storage.keep_archive says so
+        cutoff = retention_cutoff(config, now) if config.storage.keep_archive else None
+        result = render.build_site(data, config.site, now=now, extra_files=extra,
+                                   keep_archive_before=cutoff)
     except OSError as e:
         raise RenderError(f"{config.site.output}: cannot write the site: {e}") from e
     store.set_meta(SITE_INPUTS, site_inputs(config))

@@ -30,6 +30,8 @@ def test_shipped_configs_load():
 
 
 def test_defaults_and_relative_paths(tmp_path):
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds/a.xml").write_text("<rss/>")
     config = load_config(write(tmp_path, "feeds:\n  - url: feeds/a.xml\n  - https://example.org/rss\n"))
     assert config.site.output == tmp_path / "site"
     assert config.storage.path == tmp_path / "aggregator.sqlite3"

@@ -81,7 +81,7 @@ def test_a_schema_1_store_opens_keeps_its_entries_and_drops_the_unused_index(tmp
         new, _ = store.upsert_entries([(entry(guid="g2"), "h2", None)], NOW)
         assert len(new) == 1
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'entries_link_key'").fetchall() == []
     assert db.execute("SELECT guid, link_key FROM entries ORDER BY guid").fetchall() == [
         ("g1", "example.org/a"), ("g2", None)]

@@ -20,7 +20,8 @@ from ..models import Entry, FeedState, Segment
 
 # 2: entries.link_key (a normalised link nothing read) is no longer written nor indexed; a
 # store of schema 1 keeps the column, empty from then on, and loses its index on opening.
-SCHEMA_VERSION = 2
+# 3: entries.image (a thumbnail's URL), added to older stores on opening.
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -48,6 +49,7 @@ CREATE TABLE IF NOT EXISTS entries (
     categories TEXT NOT NULL DEFAULT '[]',
     story TEXT, features BLOB,
     content_hash TEXT NOT NULL,
+    image TEXT,
     UNIQUE (feed_id, guid)
 );
 CREATE INDEX IF NOT EXISTS entries_published ON entries (published DESC);
@@ -59,7 +61,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _ENTRY_COLS = ("feed_id", "guid", "link", "title", "original_title", "summary_html",
                "content_html", "author", "published", "first_seen", "lang", "lang_confidence",
                "romanized", "legacy_encoding", "segments", "topic", "topic_confidence",
-               "topic_why", "categories", "story", "features", "content_hash")
+               "topic_why", "categories", "story", "features", "content_hash", "image")
 _STATE_COLS = tuple(f.name for f in fields(FeedState) if f.name != "entry_count")
 _TIME_STATE = {"last_attempt", "last_success", "next_due"}
 
@@ -106,6 +108,9 @@ class Store:
                              "upgrade the aggregator or point storage.path elsewhere")
         with self.db:
             self.db.executescript(_SCHEMA)
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(entries)")}
+            if "image" not in columns:  # a store of schema 1 or 2
+                self.db.execute("ALTER TABLE entries ADD COLUMN image TEXT")
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # -- small facts about the store's use (key -> text) -----------------------
@@ -213,7 +218,7 @@ class Store:
                 e.summary_html, e.content_html, e.author, _t(e.published), _t(now), e.lang,
                 e.lang_confidence, int(e.romanized), e.legacy_encoding, segs, e.topic,
                 e.topic_confidence, e.topic_why, json.dumps(list(e.categories), ensure_ascii=False),
-                e.story, features, chash]
+                e.story, features, chash, e.image]
 
     def entries(self, *, since: datetime | None = None, limit: int | None = None,
                 content: bool = True) -> list[Entry]:
@@ -222,7 +227,7 @@ class Store:
         sql = ("SELECT id, feed_id, guid, link, title, original_title, summary_html, "
                f"{'content_html' if content else chr(39) * 2}, "
                "author, published, lang, lang_confidence, romanized, legacy_encoding, segments, "
-               "topic, topic_confidence, topic_why, categories, story FROM entries")
+               "topic, topic_confidence, topic_why, categories, story, image FROM entries")
         args: list = []
         if since is not None:
             sql += " WHERE published >= ?"
@@ -239,7 +244,7 @@ class Store:
                 lang=r[10], lang_confidence=r[11], romanized=bool(r[12]), legacy_encoding=r[13],
                 segments=tuple(Segment(a, b, c) for a, b, c in json.loads(r[14])),
                 topic=r[15], topic_confidence=r[16], topic_why=r[17],
-                categories=tuple(json.loads(r[18])), story=r[19]))
+                categories=tuple(json.loads(r[18])), story=r[19], image=r[20]))
         return out
 
     def topic_inputs(self) -> Iterator[tuple[int, str, str, str, str, tuple[str, ...], bytes | None,
@@ -312,3 +317,21 @@ class Store:
 
     def entry_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+
+    # -- retention ------------------------------------------------------------
+
+    def prune_entries(self, published_before: datetime) -> int:
+        """Delete the entries published before ``published_before``, all or none; returns how
+        many. The file keeps its size: SQLite reuses the freed pages for new entries."""
+        try:
+            with self.db:
+                cur = self.db.execute("DELETE FROM entries WHERE published < ?",
+                                      (_t(published_before),))
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot delete old entries: {e}") from e
+        return cur.rowcount
+
+    def oldest_published(self) -> datetime | None:
+        """The publication time of the oldest stored entry, None when there are none."""
+        row = self.db.execute("SELECT MIN(published) FROM entries").fetchone()
+        return _dt(row[0]) if row and row[0] is not None else None

@@ -1,0 +1,205 @@
+"""The site's search index: one Pagefind record per entry, written into ``pagefind/``.
+
+Pagefind (PyPI ``pagefind[bin]``) builds a static index that the search page's script queries
+in the browser, fetching only the pieces a query needs: no server. Each entry is one record
+whose URL is its place on its day's archive page (``archive/2024-06-03.html#e-…``, relative to
+an interface root), with filters ``language`` and ``topic`` and meta for the result (title,
+source, date, language, topic). A story's other versions point at the story's place.
+
+Every record goes into one index: Pagefind would otherwise split it by language and search
+only the one of the page it runs on, while a reader of the Tamil interface searches English and
+Sinhala entries too. The index is declared Tamil: Pagefind then stems Tamil words with
+Snowball's Tamil stemmer (இலங்கையில் finds இலங்கை), leaves Sinhala and English words as they
+are (it has no Sinhala stemmer, and the Tamil one does not touch other scripts), and matches the
+last word typed as a prefix, which covers much of Sinhala's and English's inflection.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from ..errors import RenderError
+from ..markup.sanitize import html_to_text
+from ..models import Entry
+from .plan import Page, Planner
+
+log = logging.getLogger("aggregator.search")
+
+INDEX_DIR = "pagefind"
+INDEX_LANGUAGE = "ta"  # the one index's language (see the module doc)
+# What the search page needs of Pagefind's output (its own UI bundles are not used).
+KEEP = ("pagefind.js", "pagefind-entry.json", "pagefind-worker.js", "wasm.", "pagefind.",
+        "index/", "fragment/", "filter/")
+BATCH = 500  # records sent to Pagefind's service at once
+TEXT_CHARS = 2000  # of an entry's text indexed besides its title
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry as the index holds it."""
+
+    url: str  # relative to an interface root
+    content: str
+    meta: Mapping[str, str]
+    filters: Mapping[str, Sequence[str]]
+
+
+def available() -> bool:
+    """Whether the Pagefind package and its binary are installed."""
+    try:
+        from pagefind.service import get_executable
+    except ImportError:
+        return False
+    return get_executable() is not None
+
+
+def records(planner: Planner, pages: Iterable[Page], feed_names: Mapping[str, str]) -> list[Record]:
+    """A record per entry, pointing at its day page (the day pages hold every entry once)."""
+    out: list[Record] = []
+    for page in pages:
+        if page.kind != "day":
+            continue
+        for it in page.items:
+            lead = it.entry
+            url = f"{page.path}#e-{anchor(lead)}"
+            for e in (lead, *it.versions):
+                out.append(record(planner, e, url, feed_names))
+    return out
+
+
+def record(planner: Planner, e: Entry, url: str, feed_names: Mapping[str, str]) -> Record:
+    text = html_to_text(e.content_html or e.summary_html)[:TEXT_CHARS]
+    source = feed_names.get(e.feed_id, e.feed_id)
+    topic = planner.topic[id(e)]
+    return Record(url=url, content=f"{e.title}\n{text}",
+                  meta={"title": e.title or url, "source": source, "lang": e.lang,
+                        "topic": topic, "date": e.published.isoformat()},
+                  filters={"language": [e.lang], "topic": [topic]})
+
+
+def anchor(e: Entry) -> str:
+    from .views import _anchor
+    return _anchor(e.feed_id, e.guid)
+
+
+def build(recs: Sequence[Record]) -> dict[str, bytes]:
+    """The index files (path under ``pagefind/`` -> bytes) for ``recs``."""
+    from pagefind.service import get_executable
+
+    binary = get_executable()
+    if binary is None:
+        raise RenderError("the search index could not be built: no Pagefind binary "
+                          "(pip install 'pagefind[bin]')")
+    with tempfile.TemporaryDirectory(prefix="aggregator-pagefind-") as tmp:
+        out = Path(tmp) / INDEX_DIR
+        try:
+            with _Service(binary) as service:
+                index = service.call({"type": "NewIndex",
+                                      "config": {"force_language": INDEX_LANGUAGE}})["index_id"]
+                # sent together (a thread writes while the answers are read): one at a time,
+                # waiting for each answer, took twice as long; the index is not byte-for-byte
+                # the same from one build to the next either way (Pagefind's filter files)
+                service.call_all({"type": "AddRecord", "index_id": index, "url": r.url,
+                                  "content": r.content, "language": INDEX_LANGUAGE,
+                                  "meta": dict(r.meta),
+                                  "filters": {k: list(v) for k, v in r.filters.items()},
+                                  "sort": None} for r in recs)
+                service.call({"type": "WriteFiles", "index_id": index, "output_path": str(out)})
+        except (OSError, ValueError) as e:
+            raise RenderError(f"the search index could not be built: {e}") from e
+        files = {}
+        for p in sorted(out.rglob("*")):
+            rel = p.relative_to(out).as_posix()
+            if p.is_file() and rel.startswith(KEEP) and "-ui." not in rel:
+                files[rel] = p.read_bytes()
+    if "pagefind.js" not in files:
+        raise RenderError("the search index could not be built: Pagefind wrote no pagefind.js")
+    return files
+
+
+class _Service:
+    """``pagefind --service``: requests and answers are base64 JSON, each followed by a comma,
+    on its stdin and stdout (the protocol of Pagefind's own Python and Node wrappers).
+
+    The wrapper of PyPI ``pagefind`` waits 0.1 s before reading each answer, which made one
+    record cost 0.1 s (80 s for the offline example's 800 entries); here every request is
+    written by a thread while the answers are read as they come.
+    """
+
+    def __init__(self, binary: Path):
+        import subprocess
+
+        self.proc = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.next_id = 0
+        self.buf = b""
+
+    def __enter__(self) -> "_Service":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import subprocess
+
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def _encode(self, payload: Mapping) -> bytes:
+        self.next_id += 1
+        message = {"message_id": self.next_id, "payload": payload}
+        return base64.b64encode(json.dumps(message).encode("utf-8")) + b","
+
+    def _answer(self) -> dict:
+        assert self.proc.stdout is not None
+        while b"," not in self.buf:
+            chunk = self.proc.stdout.read1(1 << 16)
+            if not chunk:
+                raise OSError("Pagefind stopped answering")
+            self.buf += chunk
+        raw, self.buf = self.buf.split(b",", 1)
+        payload = json.loads(base64.b64decode(raw)).get("payload") or {}
+        if payload.get("type") == "Error":
+            raise ValueError(f"Pagefind: {payload.get('message')}")
+        return payload
+
+    def call(self, payload: Mapping) -> dict:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(self._encode(payload))
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def call_all(self, payloads: Iterable[Mapping]) -> int:
+        """Send every request (from a thread, so that neither pipe fills up) and read as many
+        answers; returns how many."""
+        assert self.proc.stdin is not None
+        messages = [self._encode(p) for p in payloads]
+        stdin = self.proc.stdin
+
+        def write() -> None:
+            try:
+                for m in messages:
+                    stdin.write(m)
+                stdin.flush()
+            except OSError:  # Pagefind stopped: the reader says so
+                pass
+
+        writer = threading.Thread(target=write, name="pagefind-writer", daemon=True)
+        writer.start()
+        try:
+            for _ in messages:
+                self._answer()
+        finally:
+            writer.join()
+        return len(messages)
