@@ -47,7 +47,7 @@ function resultItem(data) {
   const heading = document.createElement("h2");
   heading.className = "search-result-title";
   const a = document.createElement("a");
-  a.href = uiRoot + data.url;
+  a.href = uiRoot + data.url.replace(/^\/+/, ""); // Pagefind gives "/archive/…"; ours are relative
   a.textContent = meta.title || data.url;
   if (meta.lang) a.lang = meta.lang;
   heading.append(a);
@@ -68,8 +68,10 @@ let latest = 0;
 
 async function load() {
   if (!pagefind) {
-    pagefind = await import(`${root}pagefind/pagefind.js`);
-    await pagefind.options({ basePath: `${root}pagefind/` });
+    // absolute: at the site's top the root is "", and "pagefind/..." would be a bare module name
+    const folder = new URL(`${root}pagefind/`, location.href).href;
+    pagefind = await import(`${folder}pagefind.js`);
+    await pagefind.options({ basePath: folder });
     await pagefind.init();
   }
   return pagefind;
@@ -95,6 +97,7 @@ async function run() {
   if (mine !== latest) return;
   list.replaceChildren(...data.map(resultItem));
   say(results.length ? found(results.length) : words.none);
+  list.dataset.query = query; // what the list shows results for (the browser tests wait on it)
 }
 
 async function start() {

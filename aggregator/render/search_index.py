@@ -2,9 +2,9 @@
 
 Pagefind (PyPI ``pagefind[bin]``) builds a static index that the search page's script queries
 in the browser, fetching only the pieces a query needs: no server. Each entry is one record
-whose URL is its place on its day's archive page (``archive/2024-06-03.html#e-…``, relative to
+whose URL is its place on a day's archive page (``archive/2024-06-03.html#e-…``, relative to
 an interface root), with filters ``language`` and ``topic`` and meta for the result (title,
-source, date, language, topic). A story's other versions point at the story's place.
+source, date, language, topic).
 
 Every record goes into one index: Pagefind would otherwise split it by language and search
 only the one of the page it runs on, while a reader of the Tamil interface searches English and
@@ -61,17 +61,21 @@ def available() -> bool:
 
 
 def records(planner: Planner, pages: Iterable[Page], feed_names: Mapping[str, str]) -> list[Record]:
-    """A record per entry, pointing at its day page (the day pages hold every entry once)."""
-    out: list[Record] = []
-    for page in pages:
-        if page.kind != "day":
-            continue
-        for it in page.items:
-            lead = it.entry
-            url = f"{page.path}#e-{anchor(lead)}"
-            for e in (lead, *it.versions):
-                out.append(record(planner, e, url, feed_names))
-    return out
+    """A record per entry, pointing at the entry on a day page: its own ``<article>`` where it
+    leads an item, else its line among a story's versions (both carry ``id="e-…"``). Every
+    record has its own URL: Pagefind keeps one record per URL."""
+    where: dict[int, str] = {}
+    entries: dict[int, Entry] = {}
+    for lead_pass in (True, False):
+        for page in pages:
+            if page.kind != "day":
+                continue
+            for it in page.items:
+                for e in ((it.entry,) if lead_pass else it.versions):
+                    if id(e) not in where:
+                        where[id(e)] = f"{page.path}#e-{anchor(e)}"
+                        entries[id(e)] = e
+    return [record(planner, entries[k], url, feed_names) for k, url in where.items()]
 
 
 def record(planner: Planner, e: Entry, url: str, feed_names: Mapping[str, str]) -> Record:

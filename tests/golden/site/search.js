@@ -68,8 +68,10 @@ let latest = 0;
 
 async function load() {
   if (!pagefind) {
-    pagefind = await import(`${root}pagefind/pagefind.js`);
-    await pagefind.options({ basePath: `${root}pagefind/` });
+    // absolute: at the site's top the root is "", and "pagefind/..." would be a bare module name
+    const folder = new URL(`${root}pagefind/`, location.href).href;
+    pagefind = await import(`${folder}pagefind.js`);
+    await pagefind.options({ basePath: folder });
     await pagefind.init();
   }
   return pagefind;
