@@ -351,7 +351,17 @@ def _feed(c: Checker, i: int, item: Any, raw: Any, base: Path, topic_ids: set[st
         out.append(FeedSource(id=fid, url=url, name=name, language=lang, topics=topics))
 
 
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$|^\[[0-9A-Fa-f:.]+\]$")
+_HOST = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+$")  # "_" occurs in real names
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def feed_url_problem(given: str, resolved: str | None) -> str | None:
@@ -364,7 +374,7 @@ def feed_url_problem(given: str, resolved: str | None) -> str | None:
     parsed = urlparse(resolved)
     if parsed.scheme in ("http", "https"):
         host = parsed.hostname or ""
-        if any(ch.isspace() for ch in given) or not _HOST.match(_idna(host)):
+        if any(ch.isspace() for ch in given) or not (_HOST.match(_idna(host)) or _is_ip(host)):
             return "is not a valid http(s) URL (a space, or a bad host name)"
         try:
             _ = parsed.port  # raises on a port out of range or not a number

@@ -338,7 +338,12 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
     """Turn the parsed entries that are new or changed into stored entries."""
     todo: list[ParsedEntry] = []
     hashes: dict[str, str] = {}
+    # retention: an entry older than storage.keep_days is not stored (it would be deleted again
+    # at the end of the run, and come back as new on every run while its feed still lists it)
+    cutoff = retention_cutoff(config, now)
     for pe in parsed.entries:
+        if cutoff is not None and pe.published is not None and pe.published < cutoff:
+            continue
         chash = content_hash(pe)
         if pe.guid in hashes or known.get(pe.guid) == chash:
             continue

@@ -259,3 +259,32 @@ def test_add_and_remove_change_only_their_lines_in_the_shipped_config(tmp_path, 
     assert diff and all(line.startswith("-") for line in diff), diff
     assert len(diff) <= 3
 
+
+
+def test_status_shows_times_in_the_site_time_zone(cfg, capsys):
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        'title: "Test"', 'title: "Test"\n  timezone: Asia/Colombo'), encoding="utf-8")
+    success = datetime(2026, 2, 18, 3, 50, tzinfo=timezone.utc)
+    _save_states(cfg, FeedState("one", "https://one.example/feed.xml", last_status=200,
+                                last_success=success, next_due=datetime(2099, 1, 1, tzinfo=timezone.utc)))
+    assert run(cfg, "status") == 0
+    out = capsys.readouterr().out
+    assert "last success: 2026-02-18 09:20 +0530" in out and "UTC" not in out.replace(
+        "(times in Asia/Colombo)", "")
+    assert "times in Asia/Colombo" in out and "3 feeds," in out
+    assert run(cfg, "status", "--json") == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["one"]["last_success"] == "2026-02-18T09:20:00+05:30"
+
+
+def test_command_line_counts_are_singular_for_one():
+    from aggregator.i18n import Translator, plural_en
+
+    assert [plural_en(n, "feed", "feeds") for n in (0, 1, 2, 1000)] == [
+        "0 feeds", "1 feed", "2 feeds", "1,000 feeds"]
+    en, ta, si = (Translator(u) for u in ("en", "ta", "si"))
+    assert en.plural("status_failing_never", 1) == "Failing, never fetched successfully (1 attempt)"
+    assert en.plural("status_failing_never", 3).endswith("(3 attempts)")
+    assert en.count(1) == "1 entry" and en.count(2) == "2 entries"
+    assert ta.count(1) == "1 பதிவு" and ta.count(5) == "5 பதிவுகள்"
+    assert si.count(1) == "ලිපි 1" and si.count(0) == "ලිපි 0"
