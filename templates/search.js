@@ -47,7 +47,8 @@ function resultItem(data) {
   const heading = document.createElement("h2");
   heading.className = "search-result-title";
   const a = document.createElement("a");
-  a.href = uiRoot + data.url.replace(/^\/+/, ""); // Pagefind gives "/archive/…"; ours are relative
+  // the record's url is "archive/…" under an interface root; Pagefind gives it as "/archive/…"
+  a.href = uiRoot + data.url.slice(Math.max(0, data.url.indexOf("archive/")));
   a.textContent = meta.title || data.url;
   if (meta.lang) a.lang = meta.lang;
   heading.append(a);
@@ -70,8 +71,17 @@ async function load() {
   if (!pagefind) {
     // absolute: at the site's top the root is "", and "pagefind/..." would be a bare module name
     const folder = new URL(`${root}pagefind/`, location.href).href;
-    pagefind = await import(`${folder}pagefind.js`);
-    await pagefind.options({ basePath: folder });
+    // one index per month of entries, newest first (a build re-indexes only the months that
+    // changed); the newest is searched with the others merged into it
+    const response = await fetch(`${folder}shards.json`, { cache: "no-cache" });
+    const shards = (await response.json()).shards;
+    if (!shards.length) return null;
+    pagefind = await import(`${folder}${shards[0]}/pagefind.js`);
+    // baseUrl "/": every result's url is then "/archive/…", made relative to this page below
+    await pagefind.options({ basePath: `${folder}${shards[0]}/`, baseUrl: "/" });
+    for (const shard of shards.slice(1)) {
+      await pagefind.mergeIndex(`${folder}${shard}/`, { baseUrl: "/" });
+    }
     await pagefind.init();
   }
   return pagefind;
@@ -90,7 +100,7 @@ async function run() {
   }
   say(words.searching);
   const pf = await load();
-  const search = await pf.search(query, { filters });
+  const search = pf ? await pf.search(query, { filters }) : null; // null: nothing indexed yet
   if (mine !== latest) return; // a newer query is on its way
   const results = search ? search.results : [];
   const data = await Promise.all(results.slice(0, MAX_RESULTS).map((r) => r.data()));

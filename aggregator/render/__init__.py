@@ -18,6 +18,7 @@ import gc
 import hashlib
 import importlib.resources
 import inspect
+import json
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -217,24 +218,43 @@ def _keep_old_days(pub: Publisher, before: date) -> None:
 
 def _write_search(pub: Publisher, planner: Planner, pages: list[Page], page_fps: dict,
                   data: SiteData, chrome: str) -> None:
-    """The search index in ``pagefind/``, rebuilt only when a day page's entries changed."""
+    """The search index in ``pagefind/``: a shard per month of day pages, each rebuilt only
+    when one of its day pages changed (``search_index``)."""
     prefix = search_index.INDEX_DIR + "/"
     if not search_index.available():
         log.warning("search: Pagefind is not installed (pip install 'pagefind[bin]'); "
                     "the site is built without its search index")
         return
     days = [p for p in pages if p.kind == "day"]
-    fp = digest(chrome, "search", search_index.INDEX_LANGUAGE,
-                *(f"{p.path}\x1f{page_fps[id(p)]}" for p in days))
-    old = [rel for rel, v in pub.old.items() if rel.startswith(prefix)]
-    if old and all(pub.old[rel] == fp and (pub.output / rel).is_file() for rel in old):
-        for rel in old:
-            pub.reuse(rel, fp)
-        return
+    months: dict[str, list[Page]] = {}
+    for p in days:
+        months.setdefault(p.key[:7], []).append(p)
+    located = search_index.locations(days)
+    by_shard: dict[str, list] = {}
+    for url, e in located.values():
+        by_shard.setdefault(search_index.shard_of(url), []).append((url, e))
     feed_names = {f.source.id: views.clean(f.source.name) for f in data.feeds}
-    files = search_index.build(search_index.records(planner, days, feed_names))
-    for rel, blob in files.items():
-        pub.write(prefix + rel, blob, fp)
+    old_by_shard: dict[str, list[str]] = {}
+    for rel in pub.old:
+        if rel.startswith(prefix) and rel.count("/") >= 2:
+            old_by_shard.setdefault(rel.split("/")[1], []).append(rel)
+    todo: dict[str, list] = {}
+    fps: dict[str, str] = {}
+    for month in sorted(months, reverse=True):
+        fp = fps[month] = digest(chrome, "search", search_index.INDEX_LANGUAGE, month,
+                                 *(f"{p.path}\x1f{page_fps[id(p)]}" for p in months[month]))
+        old = old_by_shard.get(month, [])
+        if old and all(pub.old[rel] == fp and (pub.output / rel).is_file() for rel in old):
+            for rel in old:
+                pub.reuse(rel, fp)
+        else:
+            todo[month] = search_index.records(planner, by_shard.get(month, []), feed_names)
+    if todo:
+        for month, files in search_index.build_shards(todo).items():
+            for rel, blob in files.items():
+                pub.write(f"{prefix}{month}/{rel}", blob, fps[month])
+    shards = json.dumps({"shards": sorted(months, reverse=True)}).encode()
+    pub.write(prefix + "shards.json", shards, digest(shards.decode()))
 
 
 def _write_feeds(pub: Publisher, planner: Planner, site: Any, data: SiteData, chrome: str) -> None:

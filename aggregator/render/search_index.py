@@ -6,7 +6,13 @@ whose URL is its place on a day's archive page (``archive/2024-06-03.html#e-…`
 an interface root), with filters ``language`` and ``topic`` and meta for the result (title,
 source, date, language, topic).
 
-Every record goes into one index: Pagefind would otherwise split it by language and search
+The index is cut into shards, one per month of entries (``pagefind/2025-11/``...; the list in
+``pagefind/shards.json``, newest first), which the search page merges (Pagefind's
+``mergeIndex``): a build re-indexes only the months whose day pages changed, usually the
+current one, not the whole archive (20,000 entries took about 30 s to index on a busy 2-core
+machine; a month of them, a few seconds).
+
+Every record of a shard goes into one index: Pagefind would otherwise split it by language and search
 only the one of the page it runs on, while a reader of the Tamil interface searches English and
 Sinhala entries too. The index is declared Tamil: Pagefind then stems Tamil words with
 Snowball's Tamil stemmer (இலங்கையில் finds இலங்கை), leaves Sinhala and English words as they
@@ -60,12 +66,11 @@ def available() -> bool:
     return get_executable() is not None
 
 
-def records(planner: Planner, pages: Iterable[Page], feed_names: Mapping[str, str]) -> list[Record]:
-    """A record per entry, pointing at the entry on a day page: its own ``<article>`` where it
-    leads an item, else its line among a story's versions (both carry ``id="e-…"``). Every
-    record has its own URL: Pagefind keeps one record per URL."""
-    where: dict[int, str] = {}
-    entries: dict[int, Entry] = {}
+def locations(pages: Iterable[Page]) -> dict[int, tuple[str, Entry]]:
+    """id(entry) -> (URL, entry) for every entry of the day pages: its own ``<article>`` where
+    it leads an item, else its line among a story's versions (both carry ``id="e-…"``). Every
+    entry gets its own URL: Pagefind keeps one record per URL."""
+    where: dict[int, tuple[str, Entry]] = {}
     for lead_pass in (True, False):
         for page in pages:
             if page.kind != "day":
@@ -73,9 +78,19 @@ def records(planner: Planner, pages: Iterable[Page], feed_names: Mapping[str, st
             for it in page.items:
                 for e in ((it.entry,) if lead_pass else it.versions):
                     if id(e) not in where:
-                        where[id(e)] = f"{page.path}#e-{anchor(e)}"
-                        entries[id(e)] = e
-    return [record(planner, entries[k], url, feed_names) for k, url in where.items()]
+                        where[id(e)] = (f"{page.path}#e-{anchor(e)}", e)
+    return where
+
+
+def shard_of(url: str) -> str:
+    """The index shard of a record: the month of its day page ("archive/2025-11-04.html#…" ->
+    "2025-11")."""
+    return url.split("/", 1)[1][:7]
+
+
+def records(planner: Planner, located: Iterable[tuple[str, Entry]],
+            feed_names: Mapping[str, str]) -> list[Record]:
+    return [record(planner, e, url, feed_names) for url, e in located]
 
 
 def record(planner: Planner, e: Entry, url: str, feed_names: Mapping[str, str]) -> Record:
@@ -93,39 +108,104 @@ def anchor(e: Entry) -> str:
     return _anchor(e.feed_id, e.guid)
 
 
-def build(recs: Sequence[Record]) -> dict[str, bytes]:
+def build(recs: Sequence[Record], attempts: int = 3) -> dict[str, bytes]:
     """The index files (path under ``pagefind/`` -> bytes) for ``recs``."""
+    return build_shards({"": recs}, attempts)[""]
+
+
+def build_shards(shards: Mapping[str, Sequence[Record]],
+                 attempts: int = 3) -> dict[str, dict[str, bytes]]:
+    """The index files of each shard (shard -> path -> bytes), made by one Pagefind process."""
     from pagefind.service import get_executable
 
     binary = get_executable()
     if binary is None:
         raise RenderError("the search index could not be built: no Pagefind binary "
                           "(pip install 'pagefind[bin]')")
+    out: dict[str, dict[str, bytes]] = {}
+    todo = dict(shards)
+    for attempt in range(1, attempts + 1):
+        built, failed = _build(binary, todo)
+        out.update(built)
+        if not failed:
+            return out
+        # Pagefind 1.5 now and then leaves a file empty: build those shards again
+        log.info("search: %s (attempt %d of %d)", "; ".join(failed.values()), attempt, attempts)
+        if attempt == attempts:
+            raise RenderError("the search index could not be built: "
+                              + "; ".join(failed.values()))
+        todo = {k: shards[k] for k in failed}
+    return out
+
+
+def _build(binary: Path, shards: Mapping[str, Sequence[Record]]
+           ) -> tuple[dict[str, dict[str, bytes]], dict[str, str]]:
+    """(files of each shard built whole, why each other shard is incomplete)."""
+    built: dict[str, dict[str, bytes]] = {}
+    failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="aggregator-pagefind-") as tmp:
-        out = Path(tmp) / INDEX_DIR
         try:
             with _Service(binary) as service:
-                index = service.call({"type": "NewIndex",
-                                      "config": {"force_language": INDEX_LANGUAGE}})["index_id"]
-                # sent together (a thread writes while the answers are read): one at a time,
-                # waiting for each answer, took twice as long; the index is not byte-for-byte
-                # the same from one build to the next either way (Pagefind's filter files)
-                service.call_all({"type": "AddRecord", "index_id": index, "url": r.url,
-                                  "content": r.content, "language": INDEX_LANGUAGE,
-                                  "meta": dict(r.meta),
-                                  "filters": {k: list(v) for k, v in r.filters.items()},
-                                  "sort": None} for r in recs)
-                service.call({"type": "WriteFiles", "index_id": index, "output_path": str(out)})
+                for n, (shard, recs) in enumerate(shards.items()):
+                    out = Path(tmp) / f"{n}" / INDEX_DIR
+                    index = service.call({"type": "NewIndex", "config": {
+                        "force_language": INDEX_LANGUAGE}})["index_id"]
+                    # sent together (a thread writes while the answers are read): one at a
+                    # time, waiting for each answer, took twice as long; the index is not
+                    # byte-for-byte the same from one build to the next either way
+                    service.call_all({"type": "AddRecord", "index_id": index, "url": r.url,
+                                      "content": r.content, "language": INDEX_LANGUAGE,
+                                      "meta": dict(r.meta),
+                                      "filters": {k: list(v) for k, v in r.filters.items()},
+                                      "sort": None} for r in recs)
+                    service.call({"type": "WriteFiles", "index_id": index,
+                                  "output_path": str(out)})
+                    # Pagefind answers WriteFiles before its files are all on disk (an empty
+                    # pagefind-entry.json, 1 build in 30): wait for the entry file
+                    _wait_for(out / "pagefind-entry.json")
+                    service.call({"type": "DeleteIndex", "index_id": index})  # its memory
+                service.finish()
         except (OSError, ValueError) as e:
             raise RenderError(f"the search index could not be built: {e}") from e
-        files = {}
-        for p in sorted(out.rglob("*")):
-            rel = p.relative_to(out).as_posix()
-            if p.is_file() and rel.startswith(KEEP) and "-ui." not in rel:
-                files[rel] = p.read_bytes()
-    if "pagefind.js" not in files:
-        raise RenderError("the search index could not be built: Pagefind wrote no pagefind.js")
-    return files
+        for n, shard in enumerate(shards):
+            files, problem = _read(Path(tmp) / f"{n}" / INDEX_DIR)
+            if problem:
+                failed[shard] = f"{shard or 'index'}: {problem}"
+            else:
+                built[shard] = files
+    return built, failed
+
+
+def _read(out: Path) -> tuple[dict[str, bytes], str | None]:
+    """The files Pagefind wrote into ``out`` that the search page needs, and what is wrong
+    with them (None: nothing)."""
+    files = {}
+    for p in sorted(out.rglob("*")):
+        rel = p.relative_to(out).as_posix()
+        if p.is_file() and rel.startswith(KEEP) and "-ui." not in rel:
+            files[rel] = p.read_bytes()
+    for name in ("pagefind.js", "pagefind-entry.json"):
+        if not files.get(name):
+            return files, f"Pagefind wrote {name} empty or not at all"
+    try:
+        json.loads(files["pagefind-entry.json"])
+    except ValueError:
+        return files, "Pagefind wrote an unreadable pagefind-entry.json"
+    empty = [rel for rel, blob in files.items() if not blob]
+    return files, (f"Pagefind wrote {empty[0]} empty" if empty else None)
+
+
+def _wait_for(path: Path, timeout: float = 30) -> None:
+    """Until ``path`` holds JSON (or ``timeout`` seconds passed: the checks below then fail)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            json.loads(path.read_bytes())
+            return
+        except (OSError, ValueError):
+            time.sleep(0.02)
 
 
 class _Service:
@@ -151,14 +231,26 @@ class _Service:
     def __exit__(self, *exc: object) -> None:
         import subprocess
 
-        if self.proc.stdin:
+        if self.proc.stdin and not self.proc.stdin.closed:
             self.proc.stdin.close()
-        self.proc.terminate()
+        if self.proc.poll() is None:
+            self.proc.terminate()
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+    def finish(self, timeout: float = 120) -> None:
+        """Close Pagefind's input and wait for it to exit (it ends at the end of its input)."""
+        import subprocess
+
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired as e:
+            raise OSError(f"Pagefind did not exit within {timeout:g} s") from e
 
     def _encode(self, payload: Mapping) -> bytes:
         self.next_id += 1
