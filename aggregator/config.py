@@ -65,6 +65,8 @@ class FetchConfig:
     max_backoff: float = 86_400.0  # longest wait after repeated failures, seconds
     max_retry_after: float = 86_400.0  # clamp for Retry-After / Cache-Control, seconds
     max_redirects: int = 5
+    # a redirect or a discovered feed link may lead from a public address into a private one
+    allow_private_redirects: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,10 @@ def _fetch(c: Checker, raw: Any) -> FetchConfig:
             kw[k] = c.duration(d[k], f"fetch.{k}", at=(raw, k))
     if "user_agent" in d:
         kw["user_agent"] = c.string(d["user_agent"], "fetch.user_agent", at=(raw, "user_agent"))
+    if "allow_private_redirects" in d:
+        kw["allow_private_redirects"] = c.boolean(d["allow_private_redirects"],
+                                                  "fetch.allow_private_redirects",
+                                                  at=(raw, "allow_private_redirects"))
     return FetchConfig(**kw)
 
 
@@ -366,9 +372,10 @@ def _is_ip(host: str) -> bool:
 
 def feed_url_problem(given: str, resolved: str | None) -> str | None:
     """Why a feed's ``url`` cannot be fetched, or None: an http(s) URL needs a valid host name
-    and no spaces; anything else must be a file:// URL or a path to a file that exists (a
+    and no spaces; anything else must be a file:// URL or a path that exists (a
     mistyped URL such as ``www.example.org/rss`` or ``htps//example.org`` would otherwise be
-    taken for a missing local file and fail only at run time)."""
+    taken for a missing local file and fail only at run time). A path that exists but cannot
+    be read as a feed (a folder) is the feed's failure at run time, shown on feeds.html."""
     if resolved is None:
         return "is not an http(s) URL, file:// URL or path"
     parsed = urlparse(resolved)
@@ -384,7 +391,7 @@ def feed_url_problem(given: str, resolved: str | None) -> str | None:
     from urllib.request import url2pathname
 
     local = Path(url2pathname(parsed.path))
-    if not local.is_file():
+    if not local.exists():  # a folder or an unreadable file fails at run time, in its state
         return "is neither an http(s) URL nor an existing file"
     return None
 

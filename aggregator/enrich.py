@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable
 
 from .language import blocklang
@@ -18,9 +18,6 @@ from .markup import sanitize
 from .sources import media
 from .config import Config
 from .models import Entry, FeedSource, ParsedEntry, ParsedFeed
-
-# Entries dated further in the future than this are clamped to the time we saw them.
-_FUTURE_SLACK = timedelta(hours=26)
 
 
 def content_hash(pe: ParsedEntry) -> str:
@@ -171,9 +168,7 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
                     if summary_src else "")
     if summary_html and summary_mixed:
         summary_html = blocklang.annotate_blocks(summary_html, lang_of, lang)
-    published = pe.published or now
-    if published > now + _FUTURE_SLACK:
-        published = now
+    published = pe.published or now  # parse took dates out of range for missing
     entry = Entry(feed_id=source.id, guid=pe.guid, title=title, link=pe.link,
                   summary_html=summary_html, content_html=content_html, author=pe.author,
                   published=published, lang=lang, lang_confidence=det.confidence,

@@ -33,6 +33,12 @@ class FetchRequest:
     last_modified: str | None = None  # sent as If-Modified-Since
 
 
+# Kinds of failure a feed can have: the public pages say these in words (the error's text, which
+# may name local paths or addresses, goes to the log and ``aggregator status`` only).
+ERROR_KINDS = ("timeout", "dns", "refused", "connect", "tls", "http", "gone", "too-large",
+               "redirect", "blocked", "not-a-feed", "file", "store", "other")
+
+
 @dataclass(frozen=True)
 class FetchResult:
     """What one download attempt of one feed gave."""
@@ -51,6 +57,7 @@ class FetchResult:
     gone: bool = False  # the server answered 410
     retry_after: float | None = None  # seconds the server asked us to wait (429/503), clamped
     error: str | None = None  # human-readable failure, None on success or 304
+    error_kind: str | None = None  # what kind of failure (ERROR_KINDS), for the public pages
     elapsed: float = 0.0  # seconds spent
 
     @property
@@ -169,10 +176,12 @@ class FeedState:
     etag: str | None = None
     last_modified: str | None = None
     last_status: int | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # the last failure in full (log and `aggregator status` only)
+    error_kind: str | None = None  # its kind (ERROR_KINDS): what the public pages say
     last_attempt: datetime | None = None
     last_success: datetime | None = None
     next_due: datetime | None = None
+    hold_until: datetime | None = None  # the server asked us not to come back before (Retry-After)
     failures: int = 0  # consecutive failures, drives back-off
     gone: bool = False  # the server said 410
     entry_count: int = 0

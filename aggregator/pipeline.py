@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
@@ -89,7 +90,7 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     refiled = refile.refile_topics(config, store, on_refresh=on_refresh)
     states = store.feed_states()
     sources = [f for f in config.feeds if feed_ids is None or f.id in feed_ids]
-    due = [f for f in sources if force or schedule.is_due(f, states.get(f.id), now)]
+    due = [f for f in sources if schedule.is_due(f, states.get(f.id), now, force=force)]
     skipped = len(sources) - len(due)
     by_id = {f.id: f for f in due}
     requests = [schedule.request_for(f, states.get(f.id)) for f in due]
@@ -135,25 +136,28 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
         counts[2] = True
     if downloader.ident is not None:
         downloader.join()
-    if run.new_ids:
-        _assign_stories(store, run.new_ids, now)
+    grouped = _assign_stories(store, now)
+    if grouped > len(run.new_ids):  # entries a killed or failed run stored and did not group
+        log.info("grouped %d stored entries an interrupted run had left ungrouped",
+                 grouped - len(run.new_ids))
     pruned = prune(config, store, now)
     summary = RunSummary(feeds_ok=run.ok, feeds_not_modified=run.not_modified,
                          feeds_failed=run.failed, feeds_skipped=skipped,
                          new_entries=len(run.new_ids), failures=tuple(run.failures),
                          pruned_entries=pruned)
-    return summary, run.changed or bool(refiled) or bool(pruned)
+    return summary, run.changed or bool(refiled) or bool(pruned) or store.site_stale()
 
 
 def prune(config: Config, store: Store, now: datetime) -> int:
     """Retention: delete the entries published more than ``storage.keep_days`` days ago
     (nothing when it is 0); the site built after it lists none of them. Returns how many."""
-    days = config.storage.keep_days
-    if not days:
+    cutoff = retention_cutoff(config, now)
+    if cutoff is None:
         return 0
-    n = store.prune_entries(retention_cutoff(config, now))
+    n = store.prune_entries(cutoff)
     if n:
-        log.info("retention: deleted %d entries published more than %d days ago", n, days)
+        log.info("retention: deleted %d entries published more than %d days ago", n,
+                 config.storage.keep_days)
     return n
 
 
@@ -172,6 +176,7 @@ class FeedWork:
     warning: str | None = None  # the document was malformed but partly readable
     items: tuple[tuple[Entry, str, bytes | None], ...] = ()  # (entry, content hash, features)
     error: str | None = None  # nothing could be read
+    error_kind: str | None = None  # its kind (models.ERROR_KINDS)
     skipped: tuple[str, ...] = ()  # why entries were skipped (logged by the main process)
 
 
@@ -182,11 +187,11 @@ def parse_and_enrich(config: Config, source: FeedSource, content: bytes, headers
     ``known`` maps the guids already stored for the feed to their content hashes.
     """
     try:
-        parsed = parse.parse_feed(content, headers, url)
+        parsed = parse.parse_feed(content, headers, url, now=now)
     except ParseError as e:
-        return FeedWork(error=f"not a readable feed: {e}")
+        return FeedWork(error=f"not a readable feed: {e}", error_kind="not-a-feed")
     except AggregatorError as e:
-        return FeedWork(error=str(e))
+        return FeedWork(error=str(e), error_kind="other")
     skipped: list[str] = []
     items = _entries(config, source, parsed, known, now, skipped)
     return FeedWork(title=parsed.title, link=parsed.link, warning=parsed.warning, items=tuple(items),
@@ -209,7 +214,7 @@ class _Workers:
 
             # spawn: the downloads run in a thread, and forking a threaded process can deadlock
             self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_init, initargs=(config,))
+                                            initializer=_worker_init, initargs=(config, os.getpid()))
 
     def __enter__(self) -> "_Workers":
         return self
@@ -246,7 +251,8 @@ class _Workers:
                 try:
                     work = self._here(source, result, known)
                 except Exception as e2:
-                    work = FeedWork(error=f"unexpected error: {type(e2).__name__}: {e2}")
+                    work = FeedWork(error=f"unexpected error: {type(e2).__name__}: {e2}",
+                                    error_kind="other")
             self.events.put(("parsed", bare, work))
 
         fut.add_done_callback(done)
@@ -255,9 +261,19 @@ class _Workers:
 _worker_config: Config | None = None  # set once in each worker process
 
 
-def _worker_init(config: Config) -> None:
+def _worker_init(config: Config, parent: int) -> None:
     global _worker_config
     _worker_config = config
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
+                     name="aggregator-orphan-check").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose run was killed (kill -9, the OOM killer, a service manager's timeout) ends
+    too: left alone it would wait on its queue for ever, holding the models' memory."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _worker_run(source: FeedSource, content: bytes, headers, url: str, known: dict[str, str],
@@ -300,18 +316,20 @@ def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState 
     ids: list[int] = []
     updated: list[int] = []
     if work is not None and work.error:
-        result = replace(result, error=work.error)
+        result = replace(result, error=work.error, error_kind=work.error_kind)
     elif work is not None:
         for note in work.skipped:  # a bad entry is skipped with a warning, never the feed
             log.warning("%s: %s", source.id, note)
         if work.warning:
             log.info("%s: malformed feed, kept what could be read (%s)", source.id, work.warning)
         try:
+            if work.items:  # before they are stored: a run killed after it still builds
+                store.mark_site_stale()
             # An article another feed also carries is stored for this feed too: both are kept,
             # and story grouping (same link) shows it once, with this feed among its versions.
             ids, updated = store.upsert_entries(work.items, now)
         except AggregatorError as e:
-            result = replace(result, error=str(e))
+            result = replace(result, error=str(e), error_kind="store")
     count = store.feed_entry_count(source.id) if (ids or prev is None) else prev.entry_count
     lang = store.main_language(source.id) if (ids or updated) else (prev.language if prev else None)
     state = schedule.next_state(
@@ -319,6 +337,8 @@ def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState 
         settings=config.fetch, entry_count=count,
         title=work.title if work else None, site_link=work.link if work else None,
         language=lang)
+    if _health(prev) != _health(state):
+        store.mark_site_stale()
     store.save_states([state])
     if result.error:
         log.debug("%s: %s", source.id, result.error)  # the CLI reports failures
@@ -357,19 +377,22 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
             for pe, entry, features in enrich_all(config, source, parsed, todo, now, on_error)]
 
 
-def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:
+def _assign_stories(store: Store, now: datetime) -> int:
+    """Group the entries story grouping has not seen yet (this run's, and those a killed run
+    stored) with each other and with the stories of the window; returns how many."""
     from .topics.stories import StoryItem, assign_stories, term_counts
 
+    oldest = store.oldest_ungrouped()
+    if oldest is None:
+        return 0
     # the window follows the new entries' own dates, so a backfill of old entries is grouped too
-    oldest = store.oldest_published_since_id(min(new_ids)) or now
     rows = store.story_rows(min(oldest, now) - STORY_WINDOW - timedelta(days=30))
-    wanted = set(new_ids)
     new: list[StoryItem] = []
     recent: dict[int, StoryItem] = {}
-    for rid, lang, link, published, features, story in rows:
+    for rid, lang, link, published, features, story, grouped in rows:
         item = StoryItem(key=rid, lang=lang, link=link, published=published,
                          features=features or b"", story=story)
-        if rid in wanted:
+        if not grouped:
             new.append(item)
         else:
             recent[rid] = item
@@ -383,13 +406,13 @@ def _assign_stories(store: Store, new_ids: list[int], now: datetime) -> None:
     for start in range(0, len(new), STORY_SLICE):
         part = new[start:start + STORY_SLICE]
         stories = assign_stories(part, list(recent.values()), corpus=corpus)
-        if stories:
-            store.set_stories(stories)
+        store.set_stories(stories, grouped=[item.key for item in part])
         for key, sid in stories.items():
             if key in recent:
                 recent[key] = replace(recent[key], story=sid)
         for item in part:
             recent[item.key] = replace(item, story=stories.get(item.key))
+    return len(new)
 
 
 def site_data(config: Config, store: Store, now: datetime) -> SiteData:
@@ -419,6 +442,7 @@ def build_site(config: Config, store: Store, *, now: datetime | None = None):
     from .sources import opml
 
     now = now or utcnow()
+    generation = store.site_generation()  # what this build shows (set_site_built when it is out)
     data = site_data(config, store, now)
     extra = {"opml.xml": opml.to_opml(data.feeds, config.site.title, now)}
     try:
@@ -429,6 +453,7 @@ def build_site(config: Config, store: Store, *, now: datetime | None = None):
     except OSError as e:
         raise RenderError(f"{config.site.output}: cannot write the site: {e}") from e
     store.set_meta(SITE_INPUTS, site_inputs(config))
+    store.set_site_built(generation)
     return result
 
 

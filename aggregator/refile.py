@@ -61,6 +61,8 @@ def refile_topics(config: Config, store: Store,
         if (a.topic, a.confidence, a.why) != old:
             changes.append((rid, a.topic, a.confidence, a.why))
             moved += a.topic != old[0]
+    if changes:
+        store.mark_site_stale()  # before the change: a run killed after it still builds
     store.set_topics(changes)
     store.set_meta(TOPIC_INPUTS, key)
     if seen:

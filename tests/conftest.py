@@ -51,9 +51,9 @@ class LoopbackServer:
     the common one.
     """
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
         handler = type("Handler", (_Handler,), {"routes": {}, "log": []})
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = http.server.ThreadingHTTPServer((host, 0), handler)
         self.handler = handler
         # a short poll interval: shutdown() waits up to one interval (0.5 s by default) per test
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01},
@@ -62,7 +62,8 @@ class LoopbackServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -11,8 +11,8 @@ RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>%d</title></chan
 
 
 def _requests(server, n):
-    return [FetchRequest(FeedSource(id=f"f{i}", url="", name=f"F{i}"),
-                         server.serve_bytes(f"/{i}.xml", RSS % i)) for i in range(n)]
+    urls = [server.serve_bytes(f"/{i}.xml", RSS % i) for i in range(n)]
+    return [FetchRequest(FeedSource(id=f"f{i}", url=u, name=f"F{i}"), u) for i, u in enumerate(urls)]
 
 
 def test_on_result_gets_bodies_the_returned_results_do_not_keep(server):

@@ -334,7 +334,8 @@ def test_crash_mid_render_keeps_old_site(tmp_path, monkeypatch):
         build_site(site_data(entries=ENTRIES + (new,)), cfg, now=NOW)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in tmp_path.iterdir()] == ["s"]  # no temp folder left behind
+    # no temp folder left behind; the build lock stays beside the output folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.lock", "s"]
 
 
 def test_foreign_files_kept_stale_pages_dropped(tmp_path):
@@ -424,7 +425,7 @@ build_site(synthetic(int(sys.argv[1]), 30, 30), site_config(__import__('pathlib'
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     build_site(site_data(), site_config(out), now=NOW)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.lock", "s"]
 
 
 def test_cached_date_and_time_strings_match_babel():

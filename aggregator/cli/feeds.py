@@ -75,6 +75,36 @@ def _config(args):
     return load_config(args.config)
 
 
+def _editing(config_path):
+    """The lock of one config file's edits (``.<name>.lock`` beside it): two ``feeds`` edits at
+    once would each write the file as it read it, and one would be lost. A run reads the file
+    once, and an edit replaces it in one rename, so runs and edits need no lock between them."""
+    from ..store.lock import FileLock
+
+    path = Path(config_path).resolve()
+    return _Waiting(FileLock(path.with_name(f".{path.name}.lock"), "edit", str(path)))
+
+
+class _Waiting:
+    """Take a lock, waiting (with a line on stderr) while another process holds it."""
+
+    def __init__(self, lock):
+        self.lock = lock
+
+    def __enter__(self):
+        from ..store.lock import Busy
+
+        try:
+            self.lock.acquire(0)
+        except Busy as e:
+            print(f"aggregator: {e}; waiting for it", file=sys.stderr)
+            self.lock.acquire(None)
+        return self.lock
+
+    def __exit__(self, *exc) -> None:
+        self.lock.release()
+
+
 def _states(config) -> dict:
     from ..store import Store
 
@@ -223,7 +253,8 @@ def cmd_add(args) -> int:
             print(f"found the feed {found} on the page {target}")
             url = found
         name = name or title
-    added, _ = add_feeds(args.config, [(url, name, args.language)])
+    with _editing(args.config):
+        added, _ = add_feeds(args.config, [(url, name, args.language)])
     if not added:
         print(f"{url} is already in {args.config}")
         return EXIT_OK
@@ -234,7 +265,8 @@ def cmd_add(args) -> int:
 def cmd_remove(args) -> int:
     from .config_edit import remove_feed
 
-    removed = remove_feed(args.config, args.url)
+    with _editing(args.config):
+        removed = remove_feed(args.config, args.url)
     if removed is None:
         print(f"aggregator feeds remove: no feed {args.url!r} in {args.config} "
               "(aggregator feeds list shows them)", file=sys.stderr)
@@ -255,7 +287,8 @@ def cmd_import(args) -> int:
     if not feeds:
         print(f"{args.opml}: no feeds found (outlines with an xmlUrl)")
         return EXIT_OK
-    added, skipped = add_feeds(args.config, feeds)
+    with _editing(args.config):
+        added, skipped = add_feeds(args.config, feeds)
     print(f"imported {plural(len(added), 'feed', 'feeds')} from {args.opml} into {args.config}"
           + (f", skipped {len(skipped)} already listed" if skipped else ""))
     return EXIT_OK
@@ -278,6 +311,11 @@ def cmd_export(args) -> int:
 
 
 def cmd_apply_moves(args) -> int:
+    with _editing(args.config):
+        return _apply_moves(args)
+
+
+def _apply_moves(args) -> int:
     from .config_edit import ConfigEditor
 
     config = _config(args)

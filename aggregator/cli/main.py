@@ -4,6 +4,7 @@ Exit codes (also in ``aggregator --help``):
   0  done (some feeds may have failed: see the summary and ``aggregator status``)
   1  the store or the site could not be written, or some --jsonl input lines were bad
   2  bad configuration or bad command-line usage
+  75 another run holds the store (cron: try again next time; ``--wait`` waits instead)
   130 interrupted
 """
 
@@ -19,8 +20,10 @@ from pathlib import Path
 
 from ..errors import AggregatorError, ConfigError, RenderError, StoreError
 from ..i18n import plural_en as plural
+from ..store.lock import Busy
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+# 75 is EX_TEMPFAIL (sysexits.h): "try again later", which is what a second cron run should do
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
 
 log = logging.getLogger("aggregator")
 
@@ -40,7 +43,10 @@ exit codes:
   0    done; some feeds may have failed (the summary says which)
   1    the store or the site could not be written; bad lines in --jsonl input
   2    bad configuration or usage
+  75   another run (or render) holds the store: nothing was done; --wait waits for it
   130  interrupted
+
+One run at a time per store: run, render, serve's runs and feeds edits never overlap.
 
 The config file is --config, else $AGGREGATOR_CONFIG, else ./config.yaml.
 Output is plain log lines when stderr is not a terminal (cron); a progress bar otherwise.
@@ -59,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"aggregator: config error: {e}", file=sys.stderr)
         return EXIT_CONFIG
+    except Busy as e:
+        print(f"aggregator: {e}; not starting (--wait waits for it)", file=sys.stderr)
+        return EXIT_BUSY
     except (StoreError, RenderError) as e:
         print(f"aggregator: {e}", file=sys.stderr)
         return EXIT_FAILED
@@ -68,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aggregator: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as e:  # a bug: one line for cron's mail, the traceback with -vv
+        if args.verbose - args.quiet >= 2:
+            raise
+        print(f"aggregator: unexpected error: {type(e).__name__}: {e} (run again with -vv to "
+              "see where)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,11 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="fetch every feed, even those not due yet")
     p.add_argument("--feed", action="append", metavar="ID", help="only this feed (repeatable)")
     p.add_argument("--no-render", action="store_true", help="fetch and store only")
+    _wait_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("render", parents=[common], help="re-render the site from the store",
                        description="Render the whole site from what is stored, without fetching.")
     p.add_argument("-o", "--output", type=Path, help="output folder (default: site.output)")
+    _wait_option(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("check", parents=[common], help="validate the config file",
@@ -145,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     if feeds_cli is not None:
         feeds_cli.add_parsers(sub, common)
     return parser
+
+
+def _wait_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wait", nargs="?", type=float, const=-1.0, default=0.0, metavar="SECONDS",
+                   help="when another run holds the store, wait for it (at most SECONDS) instead "
+                        "of exiting with code 75")
+
+
+def _wait(args) -> float | None:
+    """--wait as the lock takes it: None (as long as it takes), or seconds."""
+    wait = getattr(args, "wait", 0.0)
+    return None if wait is not None and wait < 0 else wait
 
 
 def _common_options(suppress: bool) -> argparse.ArgumentParser:
@@ -260,20 +289,22 @@ REFRESH_LABEL = "stored entries embedded for their topics (once, after an upgrad
 
 
 def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True, quiet: int = 0,
-             verbose: int = 0) -> tuple[int, str]:
-    """One run of the job: returns the exit code and the summary line."""
+             verbose: int = 0, wait: float | None = 0) -> tuple[int, str]:
+    """One run of the job: returns the exit code and the summary line. Holds the store's lock
+    for the whole run; when another process holds it (and ``wait`` runs out), nothing is done
+    and the code is ``EXIT_BUSY``."""
     from .. import pipeline
     from ..store import Store
 
     started = time.monotonic()
-    with Store(config.storage.path) as store:
+    with Store(config.storage.path) as store, _locked(store, wait):
         total = sum(1 for f in config.feeds if feed_ids is None or f.id in feed_ids)
         progress = Progress(total, quiet, verbose)
         summary, changed = pipeline.update(config, store, force=force, feed_ids=feed_ids,
                                            on_feed=progress, on_refresh=CountBar(REFRESH_LABEL, quiet))
         pages = "site not rendered"
         if render:
-            if (changed or not (config.site.output / "index.html").exists()
+            if (changed or store.site_stale() or not (config.site.output / "index.html").exists()
                     or pipeline.site_outdated(config, store)):
                 result = pipeline.build_site(config, store)
                 pages = pages_line(result, config.site.output)
@@ -299,6 +330,26 @@ def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True,
 def pages_line(result, output) -> str:
     return (f"{plural(result.pages_written, 'page', 'pages')} written, "
             f"{result.pages_unchanged} unchanged, into {output}")
+class _locked:
+    """Hold ``store``'s run lock (see ``store.lock``), saying so when we wait for it."""
+
+    def __init__(self, store, wait: float | None):
+        self.lock = store.lock("run")
+        self.wait = wait
+
+    def __enter__(self):
+        try:
+            self.lock.acquire(0)
+        except Busy as e:
+            if self.wait == 0:
+                raise
+            log.warning("%s; waiting for it%s", e,
+                        "" if self.wait is None else f" (at most {self.wait:g} s)")
+            self.lock.acquire(self.wait)
+        return self.lock
+
+    def __exit__(self, *exc) -> None:
+        self.lock.release()
 
 
 def _unwell_feeds(config, store, feed_ids, summary) -> dict[str, int]:
@@ -332,7 +383,8 @@ def cmd_run(args) -> int:
                               hint="aggregator feeds list shows the ids")
         feed_ids = tuple(args.feed)
     code, line = run_once(config, force=args.all or bool(feed_ids), feed_ids=feed_ids,
-                          render=not args.no_render, quiet=args.quiet, verbose=args.verbose)
+                          render=not args.no_render, quiet=args.quiet, verbose=args.verbose,
+                          wait=_wait(args))
     print(line)
     return code
 
@@ -344,7 +396,7 @@ def cmd_render(args) -> int:
     config = _load(args)
     if not config.storage.path.exists():
         raise StoreError(f"{config.storage.path}: no store yet — run 'aggregator run' first")
-    with Store(config.storage.path) as store:
+    with Store(config.storage.path) as store, _locked(store, _wait(args)):
         # the config's topics may have changed since the run
         refile.refile_topics(config, store, on_refresh=CountBar(REFRESH_LABEL, args.quiet))
         result = pipeline.build_site(config, store)

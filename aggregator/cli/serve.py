@@ -1,8 +1,9 @@
 """``aggregator serve``: run the job on the configured schedule, and serve the site locally.
 
 One job, ``max_instances=1`` and ``coalesce=True``: a run that overlaps the next tick delays it
-instead of starting a second run. The first run starts at once. SIGTERM and Ctrl-C stop the
-scheduler after the current run finishes.
+instead of starting a second run. The first run starts at once. A tick that finds the store
+held by another process (a cron run, a ``render``) is skipped with a warning; the next tick
+tries again. SIGTERM and Ctrl-C stop the scheduler after the current run finishes.
 
 Beside it, unless ``--no-http``, a small read-only web server shows the built site on
 ``http://127.0.0.1:8000/`` (``--bind``, ``--port``), like ``hugo server`` or ``mkdocs serve``:
@@ -23,6 +24,7 @@ from functools import partial
 from typing import Callable
 
 from ..config import Config
+from ..store.lock import Busy
 
 log = logging.getLogger("aggregator.serve")
 
@@ -115,6 +117,8 @@ def serve(config: Config, job: Callable[[], tuple[int, str]],
         try:
             code, line = job()
             log.warning("run finished: %s", line) if code else print(line, flush=True)
+        except Busy as e:
+            log.warning("skipping this run: %s", e)
         except Exception:  # keep serving: one bad run is logged, the next tick tries again
             log.exception("run failed")
         finally:

@@ -306,6 +306,9 @@ class _Context:
         self._versions: views.LRU[int, str] = views.LRU(CACHE_VERSIONS)
         self._version_template = env.get_template("_version.html")
 
+    def public_error(self, state) -> str:
+        return views.public_error(state, self.tr)
+
     def entry_html(self, it, level: int, dated: bool = False) -> Markup:
         """An entry's article, rendered once and reused on every page and heading level.
 
@@ -357,6 +360,7 @@ class _Context:
             "ui_root": ui_root, "entry_html": self.entry_html, "switcher": switcher, "languages": self.languages,
             "groups": groups, "has_opml": self.has_opml, "topic_names": self.topic_names,
             "views": self.views, "extra": page.extra, "http_url": views.http_url,
+            "public_error": self.public_error,
             "feed_language": plan.feed_view_language, "topics": self.data.topics,
         }
         if page.kind == "search":

@@ -1,12 +1,23 @@
 """Atomic publishing of the site: build beside the output folder, then swap it in.
 
-The new site is assembled in ``.<output>.tmp-<pid>`` next to the output folder. A page whose
-input fingerprint (or, once rendered, whose bytes) equals the published one is hard-linked from
-the old site, so it keeps its inode and mtime and is never rewritten. ``commit`` swaps the two
-folders with one ``renameat2(RENAME_EXCHANGE)`` on Linux (two renames elsewhere) and deletes the
-old one; a crash or kill before that leaves the published site untouched, and the next build
-removes the leftovers. Files in the output folder the renderer never wrote (a CNAME, a
-robots.txt) are carried over; files it wrote last time and not now are dropped.
+The new site is assembled in ``.<output>.tmp-<pid>-<random>`` next to the output folder. A page
+whose input fingerprint (or, once rendered, whose bytes) equals the published one is hard-linked
+from the old site, so it keeps its inode and mtime and is never rewritten. ``commit`` swaps the
+two folders with one ``renameat2(RENAME_EXCHANGE)`` on Linux (two renames elsewhere) and deletes
+the old one; a crash or kill before that leaves the published site untouched, and the next build
+removes the leftovers.
+
+The output folder is the user's; the pages are ours (pelican's ``OUTPUT_RETENTION``, for
+everything). Whatever the renderer did not write survives every build as it was: files (hard
+links, so the same inodes), folders even when empty (``.git/`` of a gh-pages checkout, its empty
+``refs/tags``), symbolic links as links, a ``CNAME``, a ``media/`` folder. What the renderer wrote
+last time and not now is dropped. Where a file of the user's stands where the site needs a
+folder (or the reverse), the build fails and says so, and nothing is touched.
+
+One build at a time per output folder: a ``Publisher`` holds an OS lock on
+``.<output>.lock`` beside it from its start to its end, so a second build waits instead of
+deleting the first one's temporary folder; the leftovers it removes are those of builds that
+are gone.
 
 A manifest (``.aggregator-manifest.json``) in the output folder maps each written path to the
 fingerprint of its inputs, which is what lets the next build skip rendering unchanged pages.
@@ -17,12 +28,21 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import json
+import logging
 import os
 import shutil
+import stat
 import uuid
 from pathlib import Path
 
 from ..errors import RenderError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - no flock (Windows): builds are not serialised
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("aggregator")
 
 MANIFEST = ".aggregator-manifest.json"
 MANIFEST_VERSION = 1
@@ -45,9 +65,14 @@ class Publisher:
             raise RenderError(f"{self.output}: the output path exists and is not a folder")
         parent = self.output.parent
         parent.mkdir(parents=True, exist_ok=True)
-        self._recover(parent)
-        self.tmp = parent / f".{self.output.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.tmp.mkdir()
+        self._lock_fd = _lock(parent / f".{self.output.name}.lock")
+        try:
+            self._recover(parent)
+            self.tmp = parent / f".{self.output.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            self.tmp.mkdir()
+        except BaseException:
+            self._unlock()
+            raise
         self.old: dict[str, str] = self._read_manifest()
         self.new: dict[str, str] = {}
         self.written = 0
@@ -55,8 +80,14 @@ class Publisher:
         self._dirs: set[str] = set()
         self._out = str(self.output)
 
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
     def _recover(self, parent: Path) -> None:
-        """Clean up after a build that died: restore a site caught between renames, drop temps."""
+        """Clean up after a build that died (we hold the output's lock, so no build that is
+        still going left these): restore a site caught between renames, drop temps."""
         name = self.output.name
         olds = sorted(parent.glob(f".{name}.old-*"))
         if not self.output.exists() and olds:
@@ -131,34 +162,101 @@ class Publisher:
         return True
 
     def commit(self) -> None:
-        """Carry over foreign files, write the manifest and swap the new site in."""
-        if self.output.is_dir():
-            cut = len(self._out) + 1
-            for folder, _dirs, files in os.walk(self._out):
-                prefix = folder[cut:].replace(os.sep, "/")
-                for name in files:
-                    rel = f"{prefix}/{name}" if prefix else name
-                    if rel == MANIFEST or rel in self.new or rel in self.old:
-                        continue
-                    os.makedirs(os.path.dirname(os.path.join(self.tmp, rel)), exist_ok=True)
-                    self._link_old(rel, os.path.join(self.tmp, rel))
-        manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(self.new.items()))}
-        (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=0), encoding="utf-8")
-        if self.output.exists():  # the folder keeps its permissions across builds
-            os.chmod(self.tmp, self.output.stat().st_mode & 0o7777)
-        else:
+        """Carry over what is not ours, write the manifest and swap the new site in."""
+        try:
+            if self.output.is_dir():
+                self._keep_foreign()
+            manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(self.new.items()))}
+            (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=0), encoding="utf-8")
+            if not self.output.exists():
+                os.rename(self.tmp, self.output)
+                return
+            os.chmod(self.tmp, self.output.stat().st_mode & 0o7777)  # the folder keeps its mode
+            if _exchange(self.tmp, self.output):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                return
+            old = self.output.parent / f".{self.output.name}.old-{uuid.uuid4().hex[:8]}"
+            os.rename(self.output, old)
             os.rename(self.tmp, self.output)
-            return
-        if _exchange(self.tmp, self.output):
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        old = self.output.parent / f".{self.output.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(self.output, old)
-        os.rename(self.tmp, self.output)
-        shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            self._unlock()
+
+    def _keep_foreign(self) -> None:
+        """Put into the new site everything of the output folder that is not ours, as it is."""
+        ours = set(self.old) | set(self.new) | {MANIFEST}
+        our_dirs = {""}
+        for rel in ours:
+            parts = rel.split("/")[:-1]
+            our_dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        cut = len(self._out) + 1
+        for folder, dirs, files in os.walk(self._out):
+            prefix = folder[cut:].replace(os.sep, "/")
+            for name in sorted(dirs):
+                rel = f"{prefix}/{name}" if prefix else name
+                src = os.path.join(folder, name)
+                if os.path.islink(src):  # a link to a folder: kept as a link, not followed
+                    dirs.remove(name)
+                    self._keep(rel, src, ours, our_dirs)
+                elif rel not in our_dirs:
+                    self._keep_dir(rel, src)
+            for name in files:
+                rel = f"{prefix}/{name}" if prefix else name
+                if rel not in ours:
+                    self._keep(rel, os.path.join(folder, name), ours, our_dirs)
+
+    def _keep_dir(self, rel: str, src: str) -> None:
+        dest = os.path.join(self.tmp, rel)
+        if os.path.lexists(dest) and not os.path.isdir(dest):
+            raise RenderError(f"{src}: a folder of yours stands where the site writes a file "
+                              f"({rel}); move it, the site was left as it was")
+        os.makedirs(dest, exist_ok=True)
+        shutil.copystat(src, dest, follow_symlinks=False)
+
+    def _keep(self, rel: str, src: str, ours: set[str], our_dirs: set[str]) -> None:
+        """Carry one file or link of the user's over (a hard link; a copy where there are none)."""
+        if rel in our_dirs:
+            raise RenderError(f"{src}: a file of yours stands where the site needs a folder "
+                              f"({rel}); move it, the site was left as it was")
+        dest = os.path.join(self.tmp, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        mode = os.lstat(src).st_mode
+        if stat.S_ISLNK(mode):
+            os.symlink(os.readlink(src), dest)
+        elif stat.S_ISREG(mode):
+            try:
+                os.link(src, dest, follow_symlinks=False)
+            except OSError:
+                shutil.copy2(src, dest, follow_symlinks=False)
+        else:  # a socket, a pipe, a device: nothing a web server serves
+            log.warning("%s: not a file, a folder or a link; not carried into the new site", src)
 
     def abort(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        finally:
+            self._unlock()
+
+
+def _lock(path: Path) -> int | None:
+    """Take the output folder's build lock (waiting for a build that holds it)."""
+    if fcntl is None:  # pragma: no cover
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise RenderError(f"{path}: cannot create the build lock: {e.strerror or e}") from e
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("%s: another build is writing this output folder; waiting for it",
+                        path.parent)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 _renameat2 = None

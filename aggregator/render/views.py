@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup, escape
 
 from ..i18n import Translator
-from ..models import Entry, FeedView, TopicDef
+from ..models import ERROR_KINDS, Entry, FeedState, FeedView, TopicDef
 from .plan import OTHER, Item
 
 CACHE_ENTRIES = 8192  # entry views kept per interface language (memory is bounded, not the site)
@@ -30,6 +30,13 @@ _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udff
 
 def clean(text: str | None) -> str:
     return _BAD_CHARS.sub("", text) if text else ""
+
+
+def public_error(state: FeedState, tr: Translator) -> str:
+    """What went wrong with a feed, in the reader's words (its kind, never its raw text: that may
+    name a local path or an internal address)."""
+    kind = state.error_kind if state.error_kind in ERROR_KINDS else "other"
+    return tr(f"error_{kind}", status=state.last_status or "?")
 
 
 def http_url(url: str | None) -> str | None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from ..models import FeedView
+from .parse import web_url
 
 
 def to_opml(feeds: Sequence[FeedView], title: str, now: datetime) -> str:
@@ -35,8 +36,9 @@ def to_opml(feeds: Sequence[FeedView], title: str, now: datetime) -> str:
             continue  # a local file means nothing to a reader of the published list
         attrs = {"type": "rss", "text": src.name, "title": (state.title if state and state.title
                                                               else src.name), "xmlUrl": url}
-        if state and state.site_link:
-            attrs["htmlUrl"] = state.site_link
+        home = web_url(state.site_link) if state else None  # stored by an older release too
+        if home:
+            attrs["htmlUrl"] = home
         lang = src.language or (state.language if state else None)
         if lang and lang != "und":
             attrs["language"] = lang

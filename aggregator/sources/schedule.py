@@ -24,6 +24,9 @@ Decisions (issue 4):
   skips every other run because of a few milliseconds.
 - Previous good values (title, validators, last_success...) are never lost on
   a failure.
+- ``run --all`` (``force``) fetches feeds that are merely not due yet, never
+  one the server asked us to leave alone: gone (410), or an unexpired
+  Retry-After (``hold_until``).
 """
 
 from __future__ import annotations
@@ -43,13 +46,23 @@ JITTER = 0.1  # at most +10 % on a back-off delay
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.I)
 
 
-def is_due(source: FeedSource, state: FeedState | None, now: datetime) -> bool:
-    """Should ``source`` be fetched at ``now``?"""
+def is_due(source: FeedSource, state: FeedState | None, now: datetime, *,
+           force: bool = False) -> bool:
+    """Should ``source`` be fetched at ``now``? ``force``: even when it is not due yet, but not
+    when the server asked us to stay away (``held``)."""
     if state is None or source.url not in _known_urls(state):
         return True  # never fetched, or the config entry changed
-    if state.gone:
+    if held(state, now):
         return False
-    return state.next_due is None or now + DUE_GRACE >= state.next_due
+    return force or state.next_due is None or now + DUE_GRACE >= state.next_due
+
+
+def held(state: FeedState | None, now: datetime) -> bool:
+    """The server asked us to leave the feed alone: it is gone (410), or its Retry-After has
+    not expired."""
+    if state is None:
+        return False
+    return state.gone or (state.hold_until is not None and now < state.hold_until)
 
 
 def request_for(source: FeedSource, state: FeedState | None) -> FetchRequest:
@@ -80,16 +93,21 @@ def next_state(prev: FeedState | None, source: FeedSource, result: FetchResult, 
 
     if result.gone:
         return replace(base, **common, gone=True, failures=base.failures + 1, next_due=None,
-                       last_error=result.error or "HTTP 410 Gone")
+                       last_error=result.error or "HTTP 410 Gone", error_kind="gone",
+                       hold_until=None)
     if result.error or not result.ok:
         failures = base.failures + 1
         delay = min(interval * 2 ** (failures - 1), settings.max_backoff)
         delay *= 1 + JITTER * jitter_fraction(source.id)
         delay = min(delay, settings.max_backoff)
+        hold = None
         if result.retry_after is not None:
-            delay = max(delay, min(result.retry_after, settings.max_retry_after))
+            wait = min(result.retry_after, settings.max_retry_after)
+            delay = max(delay, wait)
+            hold = now + timedelta(seconds=wait) if wait > 0 else None
         return replace(base, **common, gone=False, failures=failures,
                        last_error=result.error or "no content",
+                       error_kind=result.error_kind or "other", hold_until=hold,
                        next_due=now + timedelta(seconds=delay))
 
     delay = max(interval, min(cache_lifetime(result.headers, now) or 0.0, settings.max_retry_after))
@@ -97,8 +115,9 @@ def next_state(prev: FeedState | None, source: FeedSource, result: FetchResult, 
     if result.not_modified:  # a 304 may omit the validators: keep ours
         etag = etag or base.etag
         last_modified = last_modified or base.last_modified
-    return replace(base, **common, gone=False, failures=0, last_error=None, last_success=now,
-                   etag=etag, last_modified=last_modified, next_due=now + timedelta(seconds=delay))
+    return replace(base, **common, gone=False, failures=0, last_error=None, error_kind=None,
+                   hold_until=None, last_success=now, etag=etag, last_modified=last_modified,
+                   next_due=now + timedelta(seconds=delay))
 
 
 def health(state: FeedState | None, now: datetime) -> str:
