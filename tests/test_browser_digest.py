@@ -180,7 +180,8 @@ def _search(browser: Browser, base: str, page: str, word: str, language: str = "
     return browser.eval("""[...document.querySelectorAll('.search-result')].map(li => {
         const a = li.querySelector('a');
         return {title: a.textContent, lang: a.lang, href: a.href,
-                excerpt: li.querySelector('.search-excerpt').textContent,
+                excerpt: (li.querySelector('.search-excerpt') || a).textContent,
+                meta: li.querySelector('.entry-meta').textContent,
                 marks: li.querySelectorAll('mark').length};
     })""")
 
@@ -193,7 +194,9 @@ def test_search_finds_tamil_and_sinhala_entries(served, browser, word, lang):
     assert results, word
     hits = [r for r in results if r["lang"] == lang and (word in r["title"] or word in r["excerpt"])]
     assert hits, results
-    assert any(r["marks"] for r in hits)  # the word is highlighted in the excerpt
+    assert any(r["marks"] for r in hits)  # the word is highlighted
+    # the date as the site shows it (Asia/Colombo), not an ISO string
+    assert "T00:00" not in hits[0]["meta"] and "2025" in hits[0]["meta"], hits[0]["meta"]
     _shot(browser, f"offline-search-{lang}")
     # the result leads to the entry on its day's page
     browser.goto(hits[0]["href"], settle=0.3)

@@ -240,8 +240,11 @@ def _write_search(pub: Publisher, planner: Planner, pages: list[Page], page_fps:
             old_by_shard.setdefault(rel.split("/")[1], []).append(rel)
     todo: dict[str, list] = {}
     fps: dict[str, str] = {}
+    newest = max(months, default=None)  # carries Pagefind's code (search_index.CODE)
+    pagefind_version = search_index.version()
     for month in sorted(months, reverse=True):
-        fp = fps[month] = digest(chrome, "search", search_index.INDEX_LANGUAGE, month,
+        fp = fps[month] = digest(chrome, "search", search_index.INDEX_LANGUAGE, pagefind_version,
+                                 month, month == newest,
                                  *(f"{p.path}\x1f{page_fps[id(p)]}" for p in months[month]))
         old = old_by_shard.get(month, [])
         if old and all(pub.old[rel] == fp and (pub.output / rel).is_file() for rel in old):
@@ -250,7 +253,7 @@ def _write_search(pub: Publisher, planner: Planner, pages: list[Page], page_fps:
         else:
             todo[month] = search_index.records(planner, by_shard.get(month, []), feed_names)
     if todo:
-        for month, files in search_index.build_shards(todo).items():
+        for month, files in search_index.build_shards(todo, code=newest).items():
             for rel, blob in files.items():
                 pub.write(f"{prefix}{month}/{rel}", blob, fps[month])
     shards = json.dumps({"shards": sorted(months, reverse=True)}).encode()
@@ -341,7 +344,8 @@ class _Context:
         return {"ui": self.ui, "languages": {c: tr.language(c) for c in self.site.languages},
                 "topics": dict(self.topic_names), "found": tr.plural_forms("search_found"),
                 "none": tr("search_none"), "ready": tr("search_ready"),
-                "searching": tr("searching"), "needs_js": tr("search_needs_js")}
+                "searching": tr("searching"), "needs_js": tr("search_needs_js"),
+                "timezone": str(getattr(self.site, "timezone", "") or "UTC")}
 
     def render(self, page: Page) -> str:
         depth = (self.prefix + page.path).count("/")

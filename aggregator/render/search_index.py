@@ -40,9 +40,11 @@ log = logging.getLogger("aggregator.search")
 
 INDEX_DIR = "pagefind"
 INDEX_LANGUAGE = "ta"  # the one index's language (see the module doc)
-# What the search page needs of Pagefind's output (its own UI bundles are not used).
-KEEP = ("pagefind.js", "pagefind-entry.json", "pagefind-worker.js", "wasm.", "pagefind.",
-        "index/", "fragment/", "filter/")
+# What the search page needs of Pagefind's output (its own UI bundles are not used): the index
+# of every shard, and the code (script, worker, WebAssembly) only in the newest shard, the one
+# the page loads and merges the others into (they use its code).
+DATA = ("pagefind-entry.json", "pagefind.", "index/", "fragment/", "filter/")
+CODE = ("pagefind.js", "pagefind-worker.js", f"wasm.{INDEX_LANGUAGE}.pagefind")
 BATCH = 500  # records sent to Pagefind's service at once
 TEXT_CHARS = 2000  # of an entry's text indexed besides its title
 
@@ -108,14 +110,28 @@ def anchor(e: Entry) -> str:
     return _anchor(e.feed_id, e.guid)
 
 
+def version() -> str:
+    """The installed Pagefind's version (an index is rebuilt when it changes)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    for name in ("pagefind_bin", "pagefind_bin_extended", "pagefind"):
+        try:
+            return installed(name)
+        except PackageNotFoundError:
+            continue
+    return "?"
+
+
 def build(recs: Sequence[Record], attempts: int = 3) -> dict[str, bytes]:
-    """The index files (path under ``pagefind/`` -> bytes) for ``recs``."""
-    return build_shards({"": recs}, attempts)[""]
+    """The index files (path under ``pagefind/`` -> bytes) for ``recs``, with the code."""
+    return build_shards({"": recs}, attempts, code="")[""]
 
 
-def build_shards(shards: Mapping[str, Sequence[Record]],
-                 attempts: int = 3) -> dict[str, dict[str, bytes]]:
-    """The index files of each shard (shard -> path -> bytes), made by one Pagefind process."""
+def build_shards(shards: Mapping[str, Sequence[Record]], attempts: int = 3,
+                 code: str | None = None) -> dict[str, dict[str, bytes]]:
+    """The index files of each shard (shard -> path -> bytes), made by one Pagefind process;
+    the shard ``code`` names also gets Pagefind's script, worker and WebAssembly."""
     from pagefind.service import get_executable
 
     binary = get_executable()
@@ -125,7 +141,7 @@ def build_shards(shards: Mapping[str, Sequence[Record]],
     out: dict[str, dict[str, bytes]] = {}
     todo = dict(shards)
     for attempt in range(1, attempts + 1):
-        built, failed = _build(binary, todo)
+        built, failed = _build(binary, todo, code)
         out.update(built)
         if not failed:
             return out
@@ -138,7 +154,7 @@ def build_shards(shards: Mapping[str, Sequence[Record]],
     return out
 
 
-def _build(binary: Path, shards: Mapping[str, Sequence[Record]]
+def _build(binary: Path, shards: Mapping[str, Sequence[Record]], code: str | None
            ) -> tuple[dict[str, dict[str, bytes]], dict[str, str]]:
     """(files of each shard built whole, why each other shard is incomplete)."""
     built: dict[str, dict[str, bytes]] = {}
@@ -168,7 +184,7 @@ def _build(binary: Path, shards: Mapping[str, Sequence[Record]]
         except (OSError, ValueError) as e:
             raise RenderError(f"the search index could not be built: {e}") from e
         for n, shard in enumerate(shards):
-            files, problem = _read(Path(tmp) / f"{n}" / INDEX_DIR)
+            files, problem = _read(Path(tmp) / f"{n}" / INDEX_DIR, with_code=shard == code)
             if problem:
                 failed[shard] = f"{shard or 'index'}: {problem}"
             else:
@@ -176,15 +192,17 @@ def _build(binary: Path, shards: Mapping[str, Sequence[Record]]
     return built, failed
 
 
-def _read(out: Path) -> tuple[dict[str, bytes], str | None]:
+def _read(out: Path, with_code: bool) -> tuple[dict[str, bytes], str | None]:
     """The files Pagefind wrote into ``out`` that the search page needs, and what is wrong
     with them (None: nothing)."""
     files = {}
     for p in sorted(out.rglob("*")):
         rel = p.relative_to(out).as_posix()
-        if p.is_file() and rel.startswith(KEEP) and "-ui." not in rel:
+        code = rel in CODE
+        data = rel.startswith(DATA) and not code and not rel.endswith((".js", ".css"))
+        if p.is_file() and (data or (code and with_code)):
             files[rel] = p.read_bytes()
-    for name in ("pagefind.js", "pagefind-entry.json"):
+    for name in (*(CODE if with_code else ()), "pagefind-entry.json"):
         if not files.get(name):
             return files, f"Pagefind wrote {name} empty or not at all"
     try:

@@ -40,6 +40,23 @@ function excerptNodes(html) {
   return out;
 }
 
+// An entry's date as the site shows it: date and time in the site's zone; the date alone when
+// the feed gave no time (stored as midnight UTC, see render/views.py feed_day).
+function when(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  try {
+    if (/T00:00:00(\.0+)?(\+00:00|Z)$/.test(iso)) {
+      return date.toLocaleDateString(words.ui, { dateStyle: "medium", timeZone: "UTC" });
+    }
+    return date.toLocaleString(words.ui, { dateStyle: "medium", timeStyle: "short",
+                                           timeZone: words.timezone });
+  } catch (error) {
+    return iso.slice(0, 10);
+  }
+}
+
 function resultItem(data) {
   const li = document.createElement("li");
   li.className = "search-result";
@@ -54,13 +71,20 @@ function resultItem(data) {
   heading.append(a);
   const info = document.createElement("p");
   info.className = "entry-meta";
-  const parts = [meta.source, meta.date, words.languages[meta.lang], words.topics[meta.topic]];
+  const parts = [meta.source, when(meta.date), words.languages[meta.lang], words.topics[meta.topic]];
   info.textContent = parts.filter(Boolean).join(" · ");
   const excerpt = document.createElement("p");
   excerpt.className = "search-excerpt";
   if (meta.lang) excerpt.lang = meta.lang;
   excerpt.append(...excerptNodes(data.excerpt || ""));
-  li.append(heading, info, excerpt);
+  li.append(heading, info);
+  // a headline-only entry's excerpt is its title again: shown once is enough
+  const same = excerpt.textContent.replace(/\s+/g, " ").trim() === a.textContent.replace(/\s+/g, " ").trim();
+  if (same) {
+    a.replaceChildren(...excerptNodes(data.excerpt)); // the words found, marked in the title
+  } else {
+    li.append(excerpt);
+  }
   return li;
 }
 
