@@ -3,9 +3,10 @@
 Exit codes (also in ``aggregator --help``):
   0  done (some feeds may have failed: see the summary and ``aggregator status``)
   1  the store or the site could not be written, or some --jsonl input lines were bad
-  2  bad configuration or bad command-line usage
+  2  bad configuration or bad command-line usage (a feed to add that is not a feed, a feed to
+     remove that is not listed, serve's port taken)
   75 another run holds the store (cron: try again next time; ``--wait`` waits instead)
-  130 interrupted
+  130 interrupted (serve stopped by SIGTERM exits 0)
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ examples:
   aggregator run                          fetch every due feed, store, render the site
   aggregator run --config examples/offline.yaml --output /tmp/site
   aggregator render                       re-render the site from the store, no fetching
-  aggregator check                        validate config.yaml (exit 2 and the key's path if bad)
-  aggregator serve                        run on the schedule in config.yaml until Ctrl-C
+  aggregator check                        validate config.yaml (exit 2 and every problem if bad)
+  aggregator serve                        run on the schedule until Ctrl-C; the site on
+                                          http://127.0.0.1:8000/ (--port, --bind, --no-http)
   aggregator status                       each feed's health, next fetch, errors
   aggregator detect "பொதுமக்களுக்கு SLAF அறிவுறுத்தல்"
   echo '{"text": "mama gedara yanawa"}' | aggregator detect --jsonl
@@ -42,9 +44,10 @@ examples:
 exit codes:
   0    done; some feeds may have failed (the summary says which)
   1    the store or the site could not be written; bad lines in --jsonl input
-  2    bad configuration or usage
+  2    bad configuration or usage (feeds add: not a feed; feeds remove: not listed;
+       serve: its port is taken)
   75   another run (or render) holds the store: nothing was done; --wait waits for it
-  130  interrupted
+  130  interrupted (Ctrl-C; serve stopped by SIGTERM exits 0)
 
 One run at a time per store: run, render, serve's runs and feeds edits never overlap.
 
