@@ -467,3 +467,24 @@ def test_an_entry_dated_without_a_time_shows_its_day_not_a_made_up_time(tmp_path
     assert '<time datetime="2024-06-03" title="Monday, June 3, 2024">Jun 3, 2024</time>' in html
     assert '<time datetime="2024-06-03T00:01:00+00:00" title="Jun 3, 2024, 5:31\u202fAM">5:31\u202fAM</time>' in html
     assert "5:30" not in html
+
+
+def test_feeds_page_last_update_is_the_newest_entry(tmp_path):
+    # "Last update" is the feed's news (its newest entry), not our last fetch; a feed that gives
+    # dates without a time shows the date alone, not a made-up 5:30 AM in Colombo
+    from datetime import datetime, timezone
+
+    day_only = entry(95, feed_id="virakesari", title="Dated by day", lang="ta",
+                     published=datetime(2024, 5, 30, tzinfo=timezone.utc))
+    timed = entry(96, title="Timed", published=datetime(2024, 6, 2, 8, 15, tzinfo=timezone.utc))
+    older = entry(97, guid="g97", title="Older", published=datetime(2024, 6, 1, tzinfo=timezone.utc))
+    out = tmp_path / "site"
+    build_site(site_data(entries=(day_only, timed, older)),
+               site_config(out, timezone="Asia/Colombo"), now=NOW)
+    html = (out / "feeds.html").read_text(encoding="utf-8")
+    daily = html[html.index("feeds/daily-news.html"):html.index("feeds/virakesari.html")]
+    assert '<time datetime="2024-06-02T08:15:00+00:00">Jun 2, 2024, 1:45\u202fPM</time>' in daily
+    tamil = html[html.index("feeds/virakesari.html"):html.index("feeds/adaderana.html")]
+    assert '<time datetime="2024-05-30">May 30, 2024</time>' in tamil and "5:30" not in tamil
+    # the feed's last fetch (NOW - 1 h for daily-news) is not what it shows
+    assert "Jun 3, 2024" not in daily

@@ -365,6 +365,7 @@ class _Context:
             "groups": groups, "has_opml": self.has_opml, "topic_names": self.topic_names,
             "views": self.views, "extra": page.extra, "http_url": views.http_url,
             "public_error": self.public_error,
+            "when": lambda dt: views.when(dt, self.tr),
             "feed_language": plan.feed_view_language, "topics": self.data.topics,
         }
         if page.kind == "search":

@@ -106,6 +106,15 @@ def feed_day(published: datetime) -> date | None:
     return utc.date()
 
 
+def when(published: datetime, tr: Translator) -> tuple[str, str]:
+    """(ISO value for ``<time datetime>``, text) of an entry's time as the pages show it: the
+    date alone when the feed gave no time (``feed_day``), else date and time in the site's zone."""
+    day = feed_day(published)
+    if day:
+        return day.isoformat(), tr.date(day, "medium")
+    return published.isoformat(), tr.datetime(published)
+
+
 class LRU(OrderedDict):
     """A dict that keeps its ``limit`` most recently used values (the render's caches)."""
 
