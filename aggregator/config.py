@@ -76,7 +76,7 @@ class ScheduleConfig:
 
     interval: float | None = 1800.0  # seconds between runs (used when cron is not set)
     cron: str | None = None  # crontab expression, e.g. "*/30 * * * *"
-    jitter: float = 0.1  # fraction of a feed's interval added at random, spreads load
+    jitter: float = 0.1  # at most this share added to a failing feed's back-off (fixed per feed)
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,7 @@ def _schedule(c: Checker, raw: Any) -> ScheduleConfig:
     if "interval" in d:
         kw["interval"] = c.duration(d["interval"], "schedule.interval", at=(raw, "interval"))
     if "jitter" in d:
-        kw["jitter"] = c.number(d["jitter"], "schedule.jitter", at=(raw, "jitter"))
+        kw["jitter"] = c.number(d["jitter"], "schedule.jitter", minimum=0, at=(raw, "jitter"))
     return ScheduleConfig(**kw)
 
 

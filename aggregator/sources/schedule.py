@@ -13,9 +13,11 @@ Decisions (issue 4):
   URL, the validators carry over.
 - 410 Gone: never fetched again until the feed's configured url changes.
 - Failures back off exponentially: ``interval * 2**(failures-1)`` capped at
-  ``max_backoff``, never sooner than the server's Retry-After (clamped), with
-  a little deterministic jitter (from the feed id) so feeds failing together
-  do not retry together.
+  ``max_backoff``, never sooner than the server's Retry-After (clamped), plus
+  up to ``schedule.jitter`` of it, a share fixed per feed id, so feeds failing
+  together do not retry together. (A feed that works is due again one interval
+  later exactly: a jittered interval would make a feed polled every 30 minutes
+  by cron miss every other run.)
 - Success: next fetch one interval later, or later if Cache-Control max-age /
   Expires says the document will not change before then (clamped to
   ``max_retry_after``).
@@ -42,7 +44,6 @@ from ..config import FetchConfig
 from ..models import FeedSource, FeedState, FetchRequest, FetchResult
 
 DUE_GRACE = timedelta(seconds=60)
-JITTER = 0.1  # at most +10 % on a back-off delay
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.I)
 
 
@@ -76,7 +77,7 @@ def request_for(source: FeedSource, state: FeedState | None) -> FetchRequest:
 def next_state(prev: FeedState | None, source: FeedSource, result: FetchResult, now: datetime, *,
                interval: float, settings: FetchConfig, entry_count: int | None = None,
                title: str | None = None, site_link: str | None = None,
-               language: str | None = None) -> FeedState:
+               language: str | None = None, jitter: float = 0.0) -> FeedState:
     """The feed's state after ``result``."""
     base = _carry_over(prev, source)
     moved_to = base.moved_to
@@ -98,7 +99,7 @@ def next_state(prev: FeedState | None, source: FeedSource, result: FetchResult, 
     if result.error or not result.ok:
         failures = base.failures + 1
         delay = min(interval * 2 ** (failures - 1), settings.max_backoff)
-        delay *= 1 + JITTER * jitter_fraction(source.id)
+        delay *= 1 + jitter * jitter_fraction(source.id)
         delay = min(delay, settings.max_backoff)
         hold = None
         if result.retry_after is not None:
