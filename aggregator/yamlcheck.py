@@ -114,7 +114,7 @@ def _known_languages() -> frozenset[str]:
     from babel import Locale
 
     special = {"und", "mul", "mis", "zxx"}  # undetermined, multiple, uncoded, no language
-    return frozenset(c for c in Locale("en").languages if "_" not in c and c not in special)
+    return frozenset(c for c in map(str, Locale("en").languages) if "_" not in c and c not in special)
 
 
 def _line_number(e: ConfigError) -> int:

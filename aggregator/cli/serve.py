@@ -18,6 +18,7 @@ import http.server
 import logging
 import os
 import signal
+import socket
 import threading
 from datetime import datetime, timezone
 from functools import partial
@@ -84,18 +85,20 @@ def site_server(directory: str | os.PathLike, bind: str = DEFAULT_BIND,
     Raises OSError when the address is taken or cannot be bound."""
     os.makedirs(directory, exist_ok=True)
     handler = partial(SiteHandler, directory=str(directory))
-    server_class = http.server.ThreadingHTTPServer
-    if ":" in bind:  # an IPv6 address
-        server_class = type("V6Server", (http.server.ThreadingHTTPServer,),
-                            {"address_family": __import__("socket").AF_INET6})
+    server_class: type[http.server.ThreadingHTTPServer] = (
+        _V6Server if ":" in bind else http.server.ThreadingHTTPServer)  # ":": an IPv6 address
     httpd = server_class((bind, port), handler)
     httpd.daemon_threads = True
     return httpd
 
 
+class _V6Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def url_of(httpd: http.server.HTTPServer) -> str:
-    host, port = httpd.server_address[:2]
-    host = f"[{host}]" if ":" in str(host) else host
+    host, port = str(httpd.server_address[0]), httpd.server_address[1]
+    host = f"[{host}]" if ":" in host else host
     return f"http://{host}:{port}/"
 
 

@@ -278,7 +278,7 @@ class _Service:
     def _answer(self) -> dict:
         assert self.proc.stdout is not None
         while b"," not in self.buf:
-            chunk = self.proc.stdout.read1(1 << 16)
+            chunk = self.proc.stdout.read1(1 << 16)  # type: ignore[attr-defined]  # a BufferedReader
             if not chunk:
                 raise OSError("Pagefind stopped answering")
             self.buf += chunk
