@@ -115,6 +115,11 @@ def test_front_page_is_a_digest_of_every_language(built):
     # site.days (2 days: entry 80 is 80 hours old) and not those already among the top stories
     en, ta, si = (html.index(f'id="latest-{code}"') for code in ("en", "ta", "si"))
     assert en < ta < si
+    # in the Tamil and Sinhala interfaces, their own language's section comes first
+    for ui, first in (("ta", "ta"), ("si", "si")):
+        page = (out / f"ui/{ui}/index.html").read_text()
+        order = sorted(("en", "ta", "si"), key=lambda c: page.index(f'id="latest-{c}"'))
+        assert order[0] == first and order[1:] == [c for c in ("en", "ta", "si") if c != first]
     assert "Cricket: Sri Lanka win" in html[en:ta] and "javascript link" in html[en:ta]
     assert "SLAF" in html[ta:si] and "ක්‍රිකට් තරගය" in html[si:]
     assert html.count("Parliament passes the budget</a></h3>") == 1
