@@ -127,6 +127,11 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
         # language of its headline; its segments keep their own languages
         det = replace(det, lang=title_det.lang, script=title_det.script, romanized=title_det.romanized,
                       confidence=min(det.confidence, title_det.confidence))
+    if (not det.segments and title_det is not None and title_det.segments
+            and not title_det.legacy_encoding and det.text.startswith(title_det.text)):
+        # a headline that switches language for a few words inside one sentence: its word-level
+        # segments (offsets into the title, which starts the text ``det`` read) mark the page
+        det = replace(det, segments=title_det.segments)
     title = pe.title
     original_title = None
     if title_det is not None and title_det.legacy_encoding:
@@ -144,6 +149,15 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
             found = block_langs[block] = d.lang if d.confidence >= 0.6 and d.lang != "und" else None
         return found
 
+    block_spans: dict[str, list[tuple[int, int, str]]] = {}
+
+    def spans_of(block: str) -> list[tuple[int, int, str]]:
+        # runs of 3+ words in another language inside a paragraph's sentences (<span lang>)
+        found = block_spans.get(block)
+        if found is None:
+            found = block_spans[block] = language.word_spans(block)
+        return found
+
     def legacy_of(block: str) -> str | None:
         return language.detect(block).legacy_encoding
 
@@ -156,7 +170,7 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
         text = sanitize.html_to_text(full)
     # Blocks are looked at one by one only when they may be in another language than the entry.
     mixed = may_mix(text, det, lang, whole=len(text) <= 3000)
-    content_html = (blocklang.annotate_blocks(full, lang_of, lang) if mixed else full) if full else ""
+    content_html = (blocklang.annotate_blocks(full, lang_of, lang, spans_of) if mixed else full) if full else ""
     if pe.summary and pe.content:
         summary_src = sanitize.sanitize_html(pe.summary, pe.base)
         if legacy and summary_src:
@@ -167,7 +181,7 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
     summary_html = (sanitize.excerpt_html(summary_src, config.site.excerpt_chars, sanitized=True)
                     if summary_src else "")
     if summary_html and summary_mixed:
-        summary_html = blocklang.annotate_blocks(summary_html, lang_of, lang)
+        summary_html = blocklang.annotate_blocks(summary_html, lang_of, lang, spans_of)
     published = pe.published or now  # parse took dates out of range for missing
     entry = Entry(feed_id=source.id, guid=pe.guid, title=title, link=pe.link,
                   summary_html=summary_html, content_html=content_html, author=pe.author,

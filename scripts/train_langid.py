@@ -2,6 +2,12 @@
 """Train the Latin-script character n-gram model of aggregator.language, reproducibly.
 
     .venv/bin/python scripts/train_langid.py            # writes aggregator/language/data/latin_ngram.json.gz
+    .venv/bin/python scripts/train_langid.py --output /tmp/m.json.gz   # elsewhere (to compare bytes)
+
+Reads ../shared/data (override with AGGREGATOR_SHARED_DATA) and the training text kept in this
+repository, scripts/langid_data/: dakshina.tsv.gz (the Dakshina v1.0 rows used, cut from the
+dataset by scripts/dakshina_subset.py) and written/<class>.txt (lines written for this project).
+Same data in, same model out, byte for byte (a test rebuilds the shipped model).
 
 Training text (all of it data we may ship a model of; see aggregator/language/README.md):
   * en  - English rows of ../shared/data/langid {titles,sentences,paragraphs} (nuuuwan/lk_news, MIT),
@@ -13,9 +19,11 @@ Training text (all of it data we may ship a model of; see aggregator/language/RE
           native Tamil/Sinhala text: lk_news rows (training half), lk_news headlines in
           ../shared/data/feeds/derived, Dakshina native sentences (training half)
   * bamini, fm - the same native text encoded with our own Unicode->Bamini / Unicode->FM Abhaya encoders
-  * hi  - romanized Hindi sentences written for this project (HINDI below)
+  * hi, ml, te, kn, bn - Dakshina v1.0 romanized Wikipedia sentences (CC BY-SA 4.0; the first
+          2,000 rows of each language's rejoined file that are in no shared evaluation set: ta and
+          si get as many), plus colloquial lines written for this project (langid_data/written/)
   * xx  - other Latin-script languages: the German WordPress feed in ../shared/data/feeds/other
-          plus a few sentences written for this project (OTHER below)
+          plus a few sentences written for this project (langid_data/written/xx.txt)
 Rows of the DravidianCodeMix, IndoNLP/Singlish and si_en_social_gold sets are never used (their
 licences are unclear); they stay evaluation-only.  The random generator is seeded: same data in,
 same model out.
@@ -23,6 +31,7 @@ same model out.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import html
 import json
@@ -45,7 +54,20 @@ from aggregator.language.romanized import (  # noqa: E402
 
 SHARED = Path(os.environ.get("AGGREGATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
 RNG = random.Random(20251215)
-CLASSES = ["en", "ta", "si", "hi", "ml", "xx", "bamini", "fm"]
+DATA = ROOT / "scripts" / "langid_data"
+CLASSES = ["en", "ta", "si", "hi", "ml", "te", "kn", "bn", "xx", "bamini", "fm"]
+# Per known n-gram, in nats, for English, Tamil and Sinhala: the Dakshina sentences of the other
+# languages are Wikipedia prose while Tamil comments are colloquial ("enna", "pannalam" are
+# frequent in Malayalam Wikipedia text too), so a near tie goes to the languages the
+# aggregator is for. 0.1, like the weights of the written lines (WRITTEN), was chosen on Dakshina
+# rows 9001-9600 of each file (never trained on) and the training half of the shared rows, never
+# on the held-out half.
+GRAM_BIAS = {"en": 0.1, "ta": 0.1, "si": 0.1}
+# Add-ALPHA smoothing; the "another Latin language" class, trained on a few thousand n-grams
+# against half a million for English, gets a pseudo-count in proportion (ALPHA * its n-grams /
+# English n-grams), so that an n-gram no class has seen is not likelier in it than in English:
+# with ALPHA for all, any English word missing from the news text ("Oxygen") read as xx.
+ALPHA = 0.3
 UNSHIPPABLE = ("DravidianCodeMix", "IndoNLP", "ruwini01")
 
 # --------------------------------------------------------------------- romanization rules
@@ -155,95 +177,6 @@ STYLES = {
            {"first": 0.7, "drop": 0.45}],
 }
 
-HINDI = """\
-kya haal hai bhai sab theek hai na
-mujhe ye movie bahut pasand aayi yaar
-yeh gaana sun ke maza aa gaya
-abe ye kaun hai aur itna kyun bol raha hai
-main kal aaunga tum ghar pe rehna
-kitna sundar video hai dil khush ho gaya
-bhai tu kab aayega humko batana zaroor
-isse zyada views kabhi nahi aayenge
-ye banda kuch bhi bolta rehta hai
-hum sab aapke saath hain sir ji
-aap log bahut accha kaam kar rahe ho
-mera naam rahul hai aur main dilli se hoon
-yeh film dekhne ke baad rona aa gaya
-bahut bekar trailer hai paise barbaad
-jaldi se hindi mein release karo please
-kuch nahi hoga iska koi fayda nahi
-tum log pagal ho kya ye kya bakwas hai
-dil se salaam hai is aadmi ko
-sach mein bahut mehnat ki hai sabne
-ab to intezaar nahi hota bhai
-maine socha tha ki ye accha hoga lekin nahi
-kaun kaun dekh raha hai ye video aaj
-unka kehna hai ki sarkar ko kuch karna chahiye
-apna khayal rakhna aur ghar jaldi aana
-wah kya baat hai mazedaar ekdum
-is gaane ki dhun mere dimaag mein baith gayi
-hamare desh ke liye ye garv ki baat hai
-pehle wala part zyada accha tha
-mujhe samajh nahi aaya ki kya hua
-yeh sab dekh ke hasi aa rahi hai
-""".strip().splitlines()
-
-# Colloquial romanized Tamil ("Tanglish") and Malayalam ("Manglish") written for this project:
-# the Dakshina sentences are formal Wikipedia Tamil, comments are not.
-TANGLISH = """\
-enna da panra nee inniku evlo neram aachu
-semma padam da kandippa paakanum
-intha song vera level ah irukku
-naan ungaloda periya fan anna
-romba nalla irukku thalaiva vazhthukkal
-ithu enna kodumai saravanan
-yaaru ellam intha video paakuringa
-padam eppo release aaguthu sollunga
-avan sonnathu ellam poi da nambatheenga
-namma ooru pasanga ellarum vanga
-thalaivar mass entry vera mari
-romba naal kazhichu nalla padam paathen
-enakku intha scene rombave pudichirukku
-unga kitta oru kelvi ketkanum
-sollunga sir naanga ready ah irukkom
-ivanga ellam eppavume ippadi than
-music super ah irukku bgm thaan highlight
-paathutu sollunga epdi irukkunu
-kadavul irukkaan kumaru
-summa kizhi kizhinu kizhichitaaru
-vera level performance anna vaazhthukkal
-ennoda favourite hero ivaru thaan
-trailer paakum pothe pullarikkuthu
-intha padam kandippa hit aagum
-""".strip().splitlines()
-
-MANGLISH = """\
-ente ponnu chetta ee padam kidilan aanu
-njan ithu kandu karanju poyi
-lalettan fans evide ollathu
-ee trailer kandittu romanjam vannu
-nammude mammookka mass aanu
-enthoru abhinayam aanu ithu
-padam kaanan kathirikkunnu
-ithu malayalam padam remake alle
-avan paranjathu sheriyanu ketto
-polichu mone adipoli item
-entha ningal ithu vare kandille
-nalla oru cinema aayirikkum urappa
-""".strip().splitlines()
-
-OTHER = """\
-la película es muy buena y la música también
-je pense que ce film est vraiment magnifique
-il presidente ha parlato oggi con i giornalisti
-o governo anunciou novas medidas para a economia
-de regering heeft vandaag nieuwe plannen gepresenteerd
-kerajaan akan mengumumkan bajet baharu minggu depan
-saya sangat suka lagu ini terima kasih
-bu film gerçekten çok güzel olmuş
-""".strip().splitlines()
-
-
 def rows(name: str) -> list[dict]:
     p = SHARED / "langid" / f"{name}.jsonl"
     return [json.loads(line) for line in p.open(encoding="utf-8")]
@@ -314,6 +247,51 @@ def english_headlines() -> list[str]:
     return out
 
 
+class MissingData(Exception):
+    """Training data that is not where the script looks for it."""
+
+
+def evaluation_texts() -> set[str]:
+    """Every text (and native original) of the shared evaluation sets."""
+    out = set()
+    for p in sorted((SHARED / "langid").glob("*.jsonl")):
+        for line in p.open(encoding="utf-8"):
+            r = json.loads(line)
+            for k in ("text", "native", "unicode"):
+                if isinstance(r.get(k), str):
+                    out.add(normalize(r[k]))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def dakshina_corpus() -> dict[str, list[str]]:
+    """The Dakshina v1.0 romanized sentences of each language kept in langid_data/dakshina.tsv.gz
+    (made by scripts/dakshina_subset.py: the first rows of each file that are in no shared
+    evaluation set), in file order."""
+    path = DATA / "dakshina.tsv.gz"
+    if not path.is_file():
+        raise MissingData(f"{path} not found")
+    out: dict[str, list[str]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            lang, _row, text = line.rstrip("\n").split("\t")
+            out.setdefault(lang, []).append(text)
+    return out
+
+
+# lines written for this project (langid_data/written/<class>.txt) and how many times each
+# counts: colloquial romanized text that the Dakshina sentences (formal Wikipedia prose) lack
+WRITTEN = {"ta": 10, "si": 3, "hi": 3, "ml": 4, "te": 4, "kn": 4, "xx": 2}
+
+
+@functools.lru_cache(maxsize=None)
+def written(cls: str) -> list[str]:
+    path = DATA / "written" / f"{cls}.txt"
+    if not path.is_file():
+        raise MissingData(f"{path} not found")
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def build_corpus() -> dict[str, list[str]]:
     corpus: dict[str, list[str]] = defaultdict(list)
     for name in ("titles", "sentences", "paragraphs"):
@@ -333,15 +311,40 @@ def build_corpus() -> dict[str, list[str]]:
                 corpus[lang].append(romanize(t, lang, style))
             corpus["bamini" if lang == "ta" else "fm"].append(
                 unicode_to_bamini(t) if lang == "ta" else unicode_to_fm(t))
-    corpus["hi"] += HINDI * 3
-    corpus["ta"] += TANGLISH * 3
-    corpus["ml"] += MANGLISH * 4
-    corpus["xx"] += OTHER * 2
+    for lang, texts in dakshina_corpus().items():
+        corpus[lang] += texts
+    for cls, times in WRITTEN.items():
+        corpus[cls] += written(cls) * times
     corpus["xx"] += feed_texts(SHARED / "feeds" / "other")
     return corpus
 
 
-def train(corpus: dict[str, list[str]], keep: int = 60000, words: int = 20000) -> dict:
+_WORD = re.compile(r"[a-z]{2,}")
+COMMON_MIN_TEXTS = 3  # a word in fewer texts of a language is not one of its common words
+COMMON_PER_LANG = 1500
+
+
+def common_words(corpus: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The common words of each romanized language, to tell a headline of names in capitals
+    ("JEEVAN WEDS SEETHAI") from text in that language: the COMMON_PER_LANG words found
+    lower-cased in the most Dakshina sentences and colloquial lines of the language (Dakshina
+    writes names capitalized, so they are not counted), leaving out words of the English
+    training text."""
+    english = Counter()
+    for t in corpus["en"]:
+        english.update(set(_WORD.findall(t.lower())))
+    out = {}
+    for lang, texts in dakshina_corpus().items():
+        df = Counter()
+        for t in list(texts) + (written(lang) if lang in WRITTEN else []):
+            df.update({w for w in t.split() if _WORD.fullmatch(w)})
+        ranked = sorted((w for w, n in df.items() if n >= COMMON_MIN_TEXTS and english[w] < 2),
+                        key=lambda w: (-df[w], w))
+        out[lang] = sorted(ranked[:COMMON_PER_LANG])
+    return out
+
+
+def train(corpus: dict[str, list[str]], keep: int = 40000, words: int = 6000) -> dict:
     counts: dict[str, Counter] = {c: Counter() for c in CLASSES}
     freq: Counter = Counter()
     for c in CLASSES:
@@ -354,13 +357,16 @@ def train(corpus: dict[str, list[str]], keep: int = 60000, words: int = 20000) -
     for c in CLASSES:
         total.update(counts[c])
     grams = [g for g, n in total.most_common() if n >= 2][:keep]
+    totals = {c: sum(counts[c].values()) for c in CLASSES}
     model = {
         "classes": CLASSES,
         "orders": list(ORDERS),
-        "alpha": 0.3,
-        "totals": [sum(counts[c].values()) for c in CLASSES],
+        "alpha": [round(ALPHA * totals[c] / totals["en"], 6) if c == "xx" else ALPHA for c in CLASSES],
+        "gram_bias": [GRAM_BIAS.get(c, 0.0) for c in CLASSES],
+        "totals": [totals[c] for c in CLASSES],
         "grams": {g: [counts[c][g] for c in CLASSES] for g in sorted(grams)},
         "trained_on": {c: len(corpus[c]) for c in CLASSES},
+        "common": common_words(corpus),
     }
     # The scores of the most frequent training tokens, precomputed from the n-grams above (the
     # exact fixed-point sums NgramModel.token_score would compute): a frequent word then costs one
@@ -372,21 +378,36 @@ def train(corpus: dict[str, list[str]], keep: int = 60000, words: int = 20000) -
     return model
 
 
-def main() -> int:
+def write(model: dict, path: Path) -> None:
+    """The model as gzipped JSON; the same model always gives the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    with open(path, "wb") as out, gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=0) as f:
+        f.write(raw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--output", type=Path, default=MODEL_PATH, help="where to write the model")
+    ap.add_argument("--show", action="store_true", help="print a few training texts of each class")
+    args = ap.parse_args(argv)
     if not (SHARED / "langid").is_dir():
         print(f"training data not found at {SHARED} (set AGGREGATOR_SHARED_DATA)")
         return 1
-    corpus = build_corpus()
+    try:
+        corpus = build_corpus()
+    except MissingData as e:
+        print(f"training data: {e}")
+        return 1
     for c in CLASSES:
         print(f"{c:7s} {len(corpus[c]):6d} texts")
     model = train(corpus)
-    MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
-    raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
-    with gzip.GzipFile(MODEL_PATH, "wb", mtime=0) as f:
-        f.write(raw)
-    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {len(model['grams'])} n-grams, {len(model['words'])} words, "
-          f"{MODEL_PATH.stat().st_size / 1e6:.2f} MB")
-    if "--show" in sys.argv:
+    write(model, args.output)
+    print(f"wrote {args.output}: {len(model['grams'])} n-grams, {len(model['words'])} words, "
+          f"{args.output.stat().st_size / 1e6:.2f} MB")
+    if args.show:
         for c in ("ta", "si", "bamini", "fm"):
             for t in corpus[c][-4:]:
                 print(c, "|", t[:100])

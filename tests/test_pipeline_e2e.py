@@ -264,3 +264,46 @@ def test_edited_topics_refile_the_stored_entries(tmp_path, capsys, caplog):
     config.write_text(original, encoding="utf-8")
     assert main(["render", "--config", str(config), "-q"]) == 0
     assert _topics_in(store) == before
+
+
+MIXED_TITLES_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Mixed</title><link>https://mixed.example/</link>
+<description>Mixed-language headlines</description>
+<item><title>இன்று மாலை breaking news from Colombo இடம்பெற்றது</title><link>https://mixed.example/1</link>
+<guid>m1</guid><description>{body}</description></item>
+<item><title>JEEVAN WEDS SEETHAI</title><link>https://mixed.example/2</link><guid>m2</guid>
+<description>A wedding notice.</description></item>
+<item><title>Bhai ye video dekh ke maza aa gaya, kya baat hai yaar</title><link>https://mixed.example/3</link>
+<guid>m3</guid><description>Comment thread.</description></item>
+</channel></rss>
+"""
+
+
+def test_word_level_segments_reach_the_page_as_span_lang(tmp_path, server):
+    # a Tamil headline with an English phrase of four words; the body is long enough that the
+    # segments come from the headline alone (word-level segments are looked for in short texts)
+    body = "கொழும்பில் இன்று மாலை நடைபெற்ற கூட்டத்தில் பல முக்கிய முடிவுகள் எடுக்கப்பட்டன. " * 8
+    feed = MIXED_TITLES_FEED.format(body=body).encode("utf-8")
+    config = make_config(tmp_path, [("Mixed", server.serve_bytes("/mixed-titles.xml", feed, headers=RSS))])
+    assert main(["run", "--config", str(config)]) == 0
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    langs = {link.rsplit("/", 1)[1]: lang for link, lang in db.execute("SELECT link, lang FROM entries")}
+    assert langs == {"1": "ta", "2": "en", "3": "hi"}  # names in capitals are English news
+    page = (tmp_path / "site" / "ta" / "index.html").read_text(encoding="utf-8")
+    assert 'இன்று மாலை <span lang="en">breaking news from Colombo</span> இடம்பெற்றது' in page
+
+
+def test_word_level_segments_inside_body_paragraphs_reach_the_page(tmp_path, server):
+    # a Tamil paragraph with an English phrase of four words inside a sentence; the second
+    # paragraph has no switch
+    body = ("<p>அமைச்சர் நேற்று press conference in Colombo ஒன்றை நடத்தினார். "
+            "பல முக்கிய முடிவுகள் எடுக்கப்பட்டன.</p><p>கூட்டம் <b>மாலை</b> நிறைவடைந்தது.</p>")
+    feed = MIXED_TITLES_FEED.format(body=html.escape(body)).encode("utf-8")
+    config = make_config(tmp_path, [("Mixed", server.serve_bytes("/mixed-body.xml", feed, headers=RSS))])
+    assert main(["run", "--config", str(config)]) == 0
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    (content,) = db.execute("SELECT content_html FROM entries WHERE link LIKE '%/1'").fetchone()
+    assert 'நேற்று <span lang="en">press conference in Colombo</span> ஒன்றை' in content
+    assert content.count("<span lang=") == 1
+    pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*.html"))
+    assert '<span lang="en">press conference in Colombo</span>' in pages

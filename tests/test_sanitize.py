@@ -209,3 +209,26 @@ def test_legacy_blocks_are_converted_one_by_one():
 def test_no_legacy_block_leaves_the_html_as_it_was():
     html = "<p>English <b>only</b></p>\n<p>and more</p>"
     assert convert_legacy_blocks(html, _legacy_of, _upper) is html
+
+
+def test_annotate_marks_runs_in_another_language_inside_a_paragraph():
+    from aggregator.language import word_spans
+
+    html = ("<p>அமைச்சர் நேற்று press conference in\nColombo ஒன்றை நடத்தினார் &amp; சென்றார்.</p>"
+            "<ul><li>The minister visited ශ්\u200dරී ලංකා ජාතික රෝහල today with officials</li></ul>"
+            "<p>இன்று <a href=\"https://x.example/\">breaking</a> news from Colombo வந்தது</p>"
+            "<p>Sri Lanka beat India by five wickets in Colombo tonight</p>")
+    out = annotate_blocks(html, lambda t: None, "ta", word_spans)
+    # offsets follow the page's text: the line break and the escaped ampersand stay as they were
+    assert ('<p>அமைச்சர் நேற்று <span lang="en">press conference in\nColombo</span> ஒன்றை நடத்தினார் '
+            '&amp; சென்றார்.</p>') in out
+    # in a Tamil entry, every run of this block that is not Tamil is marked
+    assert ('<li><span lang="en">The minister visited</span> <span lang="si">ශ්\u200dරී ලංකා ජාතික රෝහල</span> '
+            '<span lang="en">today with officials</span></li>') in out
+    # a run across a link is left unmarked; an English sentence in a Tamil entry gets no span
+    assert '<p>இன்று <a href="https://x.example/">breaking</a> news from Colombo வந்தது</p>' in out
+    assert "<p>Sri Lanka beat India by five wickets in Colombo tonight</p>" in out
+    assert out.count("<span") == 4
+    # runs in the block's own language are not marked
+    out = annotate_blocks(html, lambda t: "en" if t.startswith("The") else None, "ta", word_spans)
+    assert '<ul lang="en"><li>The minister visited <span lang="si">ශ්\u200dරී ලංකා ජාතික රෝහල</span> today' in out

@@ -29,49 +29,62 @@ from aggregator.models import Detection, Segment
 from .normalize import normalize, normalize_tag
 from .script import SCRIPT_LANG, counts, run_counts
 
-__all__ = ["detect", "normalize", "normalize_tag", "detection_to_dict", "split_blocks_langs", "Detection",
-           "Segment", "from_legacy"]
+__all__ = ["detect", "normalize", "normalize_tag", "detection_to_dict", "split_blocks_langs", "word_spans",
+           "Detection", "Segment", "from_legacy"]
 
+# the South Asian languages the n-gram model knows in Latin letters ("romanized": Tanglish,
+# Singlish, Hinglish, Manglish...); "en" and these are the model's natural-language classes
+ROMANIZED = ("ta", "si", "hi", "ml", "te", "kn", "bn")
+NATURAL = ("en",) + ROMANIZED
+# romanized languages the aggregator does not serve: named only on enough words (one or two
+# words - "Attitude", "Islam" - look like transliterated loanwords in their Wikipedia text)
+OTHER_INDIC = ("hi", "ml", "te", "kn", "bn")
+OTHER_INDIC_MIN_WORDS = 3
 NATIVE_WEIGHT = 3  # one Tamil/Sinhala word outweighs three Latin ones (acronyms, names, code-mixing)
 _INDIC = re.compile(r"[\u0900-\u0dff]")
 _HIGH = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u2122]")
-_PIECE = re.compile(r"[^\n.!?।]*(?:[.!?।]+(?=\s|$)|\n+|$)")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def _und(text: str = "") -> Detection:
     return Detection(lang="und", confidence=0.0, script="Zyyy", text=text)
 
 
-# langdetect names the Latin-script languages other than English: only their profiles are
-# loaded. All 55 took ~40 MB more in every process that met such a text (the CJK profiles are
-# most of it), and a language written in another script cannot win on Latin-script text.
+# langdetect names the languages of the scripts that several languages share, each from the
+# profiles of that script's languages only: Latin (other than English, which our model knows),
+# Arabic (Arabic, Persian, Urdu), Cyrillic (Russian, Ukrainian, Bulgarian, Macedonian) and
+# Devanagari (Hindi, Marathi, Nepali). Loading all 55 took ~40 MB more in every process that met
+# such a text (the CJK profiles are most of it), and a language written in another script cannot
+# win: with the Latin profiles alone, Russian came out Estonian and Arabic Somali.
 LATIN_PROFILES = ("af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id",
                   "it", "lt", "lv", "nl", "no", "pl", "pt", "ro", "sk", "sl", "so", "sq", "sv", "sw",
                   "tl", "tr", "vi")
-_FACTORY = None
+SCRIPT_PROFILES = {"Latn": LATIN_PROFILES, "Arab": ("ar", "fa", "ur"), "Cyrl": ("bg", "mk", "ru", "uk"),
+                   "Deva": ("hi", "mr", "ne")}
+_FACTORIES: dict = {}
 LANGDETECT_CHARS = 600
 
 
-def _langdetect_factory():
-    global _FACTORY
-    if _FACTORY is None:
+def _langdetect_factory(script: str = "Latn"):
+    factory = _FACTORIES.get(script)
+    if factory is None:
         from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
         factory = DetectorFactory()
         factory.seed = 0  # the same answer every run
         profiles = []
-        for name in LATIN_PROFILES:
+        for name in SCRIPT_PROFILES[script]:
             with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as f:
                 profiles.append(f.read())
         factory.load_json_profile(profiles)
-        _FACTORY = factory
-    return _FACTORY
+        _FACTORIES[script] = factory
+    return factory
 
 
-def _langdetect_name(text: str) -> tuple[str, float]:
-    """Name a Latin-script language that is not en/ta/si with langdetect (imported lazily)."""
-    factory = _langdetect_factory()  # a broken install fails loudly, not as "und"
+def _langdetect_name(text: str, script: str = "Latn") -> tuple[str, float]:
+    """Name the language of ``text`` among the langdetect profiles of ``script`` (imported lazily)."""
+    factory = _langdetect_factory(script)  # a broken install fails loudly, not as "und"
     try:
         detector = factory.create()
         # its cost grows with the text; a few hundred letters are as telling as an article
@@ -114,13 +127,27 @@ def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
             return Detection(lang="ta" if cls == "bamini" else "si", confidence=round(conf * 0.98, 3),
                              script="Taml" if cls == "bamini" else "Sinh",
                              legacy_encoding="bamini" if cls == "bamini" else "fm-abhaya", text=conv)
-    if cls in ("bamini", "fm"):
-        # not convincing as legacy text: fall back to the best natural-language class
-        post = {k: v for k, v in post.items() if k not in ("bamini", "fm")}
+    words = _LATIN_WORD.findall(text)
+    if cls in ROMANIZED and names_only(words, _model().common):
+        # a headline of names in capitals ("JEEVAN WEDS SEETHAI"), a capitalized word or an
+        # acronym ("Village", "NGO") read as a romanized language: English, or the declared one
+        if hint and hint != "en" and len(words) <= 2:
+            return Detection(lang=hint, confidence=0.3, script="Latn", romanized=hint in ROMANIZED, text=text)
+        return Detection(lang="en", confidence=round(max(post.get("en", 0.0), 0.5), 3), script="Latn", text=text)
+    short_indic = cls in OTHER_INDIC and len(words) < OTHER_INDIC_MIN_WORDS
+    if cls in ("bamini", "fm") or short_indic:
+        # not convincing as legacy text, or too short to name a language we do not serve: fall
+        # back to the best of the rest
+        drop = ("bamini", "fm") + (OTHER_INDIC if short_indic else ())
+        post = {k: v for k, v in post.items() if k not in drop}
         z = sum(post.values()) or 1.0
         post = {k: v / z for k, v in post.items()}
         cls = max(post, key=post.get)
         conf = post[cls]
+        if short_indic and cls in ("ta", "si"):
+            # it read as another South Asian language first: not Tamil or Sinhala on so little
+            return Detection(lang=hint or "und", confidence=0.1 if hint else 0.0, script="Latn",
+                             romanized=True, text=text)
     # the hint is a prior for weak evidence only: very short texts or a near tie
     if hint and hint != cls:
         letters = len(_LATIN_WORD.findall(text))
@@ -128,8 +155,8 @@ def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
             p_hint = post.get(hint if hint in post else "xx", 0.0)
             if p_hint >= 0.15 or letters <= 1:
                 return Detection(lang=hint, confidence=round(max(p_hint, 0.3), 3), script="Latn",
-                                 romanized=hint in ("ta", "si"), text=text)
-    if cls in ("en", "ta", "si", "hi", "ml") and _maybe_other(text, cls):
+                                 romanized=hint in ROMANIZED, text=text)
+    if cls in NATURAL and _maybe_other(text, cls):
         name, p = _langdetect_name(text)
         if name not in ("en", "und", cls) and p >= OTHER_MIN_PROB:
             return Detection(lang=name, confidence=round(p * 0.95, 3), script="Latn", text=text)
@@ -140,9 +167,24 @@ def _latin(text: str, hint: str | None, source: str | None = None) -> Detection:
             rest = {k: v for k, v in post.items() if k not in ("xx", "bamini", "fm")}
             cls = max(rest, key=rest.get) if name == "und" else name
             return Detection(lang=cls, confidence=round(min(conf, 0.6), 3), script="Latn",
-                             romanized=cls in ("ta", "si"), text=text)
+                             romanized=cls in ROMANIZED, text=text)
         return Detection(lang=name, confidence=round(min(conf, p), 3), script="Latn", text=text)
-    return Detection(lang=cls, confidence=round(conf, 3), script="Latn", romanized=cls in ("ta", "si"), text=text)
+    return Detection(lang=cls, confidence=round(conf, 3), script="Latn", romanized=cls in ROMANIZED, text=text)
+
+
+NAMES_MAX_WORDS = 12
+
+
+def names_only(words: list[str], common: frozenset[str]) -> bool:
+    """Whether Latin ``words`` read as names in an English headline: every word capitalized
+    ("Jeevan Weds Seethai", "JEEVAN WEDS SEETHAI"), none of them a common word of a romanized
+    language, and at most NAMES_MAX_WORDS of them. Romanized comments are typed in lower case
+    or with the words that give them away ("SEMMA PADAM DA")."""
+    if not words or len(words) > NAMES_MAX_WORDS:
+        return False
+    if not all(w[0].isupper() for w in words):
+        return False
+    return not any(w.lower() in common for w in words)
 
 
 # Our n-gram model knows English, romanized Tamil/Sinhala/Hindi/Malayalam and only a little of
@@ -206,11 +248,20 @@ def _native_vote(c: dict[str, int], text: str, words: dict[str, int] | None = No
     return SCRIPT_LANG.get(script) or "und", script, weights[script] / total
 
 
+# the language a shared script stands for when langdetect is unsure (too few letters)
+SCRIPT_DEFAULT = {"Arab": "ar", "Cyrl": "ru", "Deva": "hi"}
+SCRIPT_MIN_PROB = 0.8
+
+
 def _script_lang(script: str, text: str) -> str:
+    """The language of text written in ``script`` (not Latin: see ``_latin``)."""
+    if script in SCRIPT_PROFILES and script != "Latn":
+        name, p = _langdetect_name(text, script)
+        return name if p >= SCRIPT_MIN_PROB else SCRIPT_DEFAULT[script]
     lang = SCRIPT_LANG.get(script)
     if lang:
         return lang
-    if script in ("Arab", "Cyrl", "Latn"):
+    if script == "Latn":
         name, _ = _langdetect_name(text)
         return name
     return "und"
@@ -229,7 +280,7 @@ def _piece_lang(piece: str, latin_only: bool = False) -> str | None:
         if len(_LATIN_WORD.findall(piece)) < 4:
             return None
         cls = _model().best(piece)
-        if cls in ("en", "ta", "si", "hi", "ml"):
+        if cls in NATURAL:
             return cls  # what _latin would say (no hint): skip its posterior
         d = _latin(piece, None)
         return d.lang if d.lang != "und" else None
@@ -237,38 +288,94 @@ def _piece_lang(piece: str, latin_only: bool = False) -> str | None:
 
 
 def _segments(text: str, latin_only: bool = False) -> list[Segment]:
-    pieces: list[tuple[int, int, str | None]] = []
-    for m in _PIECE.finditer(text):
-        s, e = m.start(), m.end()
-        if s == e:
+    from . import segment
+
+    return segment.pieces(text, lambda piece: _piece_lang(piece, latin_only))
+
+
+WORD_SEGMENTS_MAX_CHARS = 400  # a title, a comment, a sentence: longer texts are cut into pieces
+
+
+def _word_lang(piece: str, lang: str) -> str | None:
+    """Language of a run of words in another script inside a sentence in ``lang``. A Latin run
+    inside Tamil or Sinhala text is English or that language typed in Latin letters: the
+    n-gram model chooses between the two."""
+    c = counts(piece)
+    if not c:
+        return None
+    script = max(c, key=c.get)
+    if script != "Latn":
+        return _script_lang(script, piece)
+    acc, n = _model().scores(piece)
+    if not n:
+        return None
+    classes = _model().classes
+    pick = ("en", lang) if lang in ROMANIZED else NATURAL
+    return max(pick, key=lambda k: acc[classes.index(k)])
+
+
+def _latin_switch(words: list[str], lang: str):
+    """Where a Latin-script sentence in ``lang`` switches language for good: (k, left, right)
+    when its first k words and the rest are each at least segment.MIN_WORDS words, in two
+    different languages of ours (English, romanized Tamil/Sinhala/Hindi...), each read with a
+    posterior of segment.MIN_LATIN_CONF or more; the split that explains the words best.
+    None otherwise, and at once unless MIN_WORDS - 1 of some MIN_WORDS words in a row read as
+    another language on their own (word labels are cached: the check costs a lookup per word)."""
+    from .segment import MIN_LATIN_CONF, MIN_WORDS
+
+    m = _model()
+    labels = [m.word_label(w) for w in words]
+    classes = m.classes
+    other = [lab is not None and classes[lab] != lang and classes[lab] in NATURAL for lab in labels]
+    # two of MIN_WORDS words in a row (romanized clauses carry English words: "match paathen")
+    if not any(sum(other[i:i + MIN_WORDS]) >= MIN_WORDS - 1 for i in range(len(other) - MIN_WORDS + 1)):
+        return None
+    scores = [m.word_score(w) for w in words]
+    lettered = [lab is not None for lab in labels]
+    total_acc, total_n = m.unpack(sum(scores))
+    n_all = sum(lettered)
+    best = None
+    left, n_left = 0, 0
+    for k in range(1, len(words)):
+        left += scores[k - 1]
+        n_left += lettered[k - 1]
+        if n_left < MIN_WORDS or n_all - n_left < MIN_WORDS or not lettered[k]:
             continue
-        pieces.append((s, e, _piece_lang(m.group(), latin_only)))
-    # pieces with too little signal join the previous piece (or the next one at the start)
-    if len({p[2] for p in pieces if p[2]}) < 2:
-        return []
-    segs: list[list] = []
-    for s, e, lang in pieces:
-        if lang is None:
-            if segs:
-                segs[-1][1] = e
-            else:
-                segs.append([s, e, None])
+        a_acc, a_n = m.unpack(left)
+        b_acc = [x - y for x, y in zip(total_acc, a_acc)]
+        ia, ib = a_acc.index(max(a_acc)), b_acc.index(max(b_acc))
+        # English and one romanized language (a switch between two romanized languages inside
+        # one sentence is the model hesitating, not the writer)
+        if ia == ib or {classes[ia], classes[ib]} - {"en"} - set(ROMANIZED) or "en" not in (classes[ia], classes[ib]):
             continue
-        if segs and (segs[-1][2] == lang or segs[-1][2] is None):
-            segs[-1][1] = e
-            segs[-1][2] = lang
-        else:
-            segs.append([s, e, lang])
-    out = []
-    for s, e, lang in segs:
-        # trim the whitespace between runs so offsets cover the text itself
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if s < e:
-            out.append(Segment(start=s, end=e, lang=lang or "und"))
-    return out if len({s.lang for s in out}) > 1 else []
+        fit = a_acc[ia] + b_acc[ib]
+        if best is not None and fit <= best[0]:
+            continue
+        _, a_conf, _ = m.posterior(a_acc, a_n)
+        _, b_conf, _ = m.posterior(b_acc, total_n - a_n)
+        if min(a_conf, b_conf) >= MIN_LATIN_CONF:
+            best = (fit, k, classes[ia], classes[ib])
+    return best[1:] if best else None
+
+
+def _with_word_segments(d: Detection, latin_only: bool = False, runs: dict[str, int] | None = None) -> Detection:
+    """``d`` with word-level segments when its text is one sentence that switches script or
+    language for segment.MIN_WORDS words or more (the language of ``d`` stays). ``runs``: words
+    per script, when known (no other script with MIN_WORDS words: no script switch to look for)."""
+    from . import segment
+
+    text = d.text
+    if d.segments or len(text) > WORD_SEGMENTS_MAX_CHARS or d.lang == "und" or d.legacy_encoding:
+        return d
+    if runs is not None and not any(n >= segment.MIN_WORDS for s, n in runs.items() if s != d.script):
+        if d.script != "Latn" or set(runs) != {"Latn"}:
+            return d
+    segs = segment.words(text, d.lang, d.script, lambda p: _word_lang(p, d.lang), lambda ws: _latin_switch(ws, d.lang),
+                         latin_only=latin_only)
+    if not segs:
+        return d
+    return Detection(lang=d.lang, confidence=d.confidence, script=d.script, romanized=d.romanized,
+                     segments=tuple(segs), legacy_encoding=d.legacy_encoding, text=text)
 
 
 def detect(text: str, hint: str | None = None) -> Detection:
@@ -287,6 +394,12 @@ def detect(text: str, hint: str | None = None) -> Detection:
     c = counts(t)
     if not c:
         return _und(t)
+    if "Hani" in c and ("Kana" in c or "Hang" in c):
+        # Japanese writes kanji among its kana, Korean sometimes hanja among hangul: the kana
+        # or hangul name the language, the Han characters count with them
+        c = dict(c)
+        to = "Kana" if c.get("Kana", 0) >= c.get("Hang", 0) else "Hang"
+        c[to] += c.pop("Hani")
     if set(c) == {"Latn"}:
         d = _latin(t, hint_lang, source=text if "\u200d" in text or "\u200c" in text else None)
         if "\n" in t:
@@ -294,7 +407,7 @@ def detect(text: str, hint: str | None = None) -> Detection:
             if segs:
                 d = Detection(lang=d.lang, confidence=d.confidence, script=d.script, romanized=d.romanized,
                               segments=tuple(segs), legacy_encoding=d.legacy_encoding, text=d.text)
-        return d
+        return _with_word_segments(d, latin_only=d.script == "Latn")
     words: dict[str, int] = {}
     lang, script, conf = _native_vote(c, t, words)
     romanized = False
@@ -326,10 +439,44 @@ def detect(text: str, hint: str | None = None) -> Detection:
             lead = max(cover, key=cover.get)
             if lead != lang and lead != "und":
                 lang = lead
-                script = "Latn" if lead not in ("ta", "si") else ("Taml" if lead == "ta" else "Sinh")
-                romanized = False
-    return Detection(lang=lang, confidence=round(min(conf, 0.99), 3), script=script, romanized=romanized,
-                     segments=tuple(segs), legacy_encoding=legacy, text=t)
+                lead_text = "".join(t[s.start:s.end] for s in segs if s.lang == lead)
+                lead_scripts = counts(lead_text)
+                script = max(lead_scripts, key=lead_scripts.get) if lead_scripts else script
+                romanized = script == "Latn" and lead in ROMANIZED
+    return _with_word_segments(Detection(lang=lang, confidence=round(min(conf, 0.99), 3), script=script,
+                                         romanized=romanized, segments=tuple(segs), legacy_encoding=legacy,
+                                         text=t), runs=words)
+
+
+_NONSPACE = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """The word-level segments of each sentence of ``text`` (a paragraph as it stands in a
+    page, whitespace and all): (start, end, lang) with offsets into ``text`` itself. A sentence
+    gets them as ``detect`` gives them (a run of segment.MIN_WORDS words or more in another
+    script or language); a sentence whose words normalising would change in number is skipped."""
+    from .segment import sentences
+
+    out: list[tuple[int, int, str]] = []
+    flat = _SPACE.sub(" ", text)  # a line break inside a paragraph is a space (same offsets)
+    for s, e in sentences(flat):
+        piece = flat[s:e]
+        if len(piece) > WORD_SEGMENTS_MAX_CHARS * 2 or not _LETTER.search(piece):
+            continue
+        d = detect(piece)
+        if not d.segments or d.legacy_encoding:
+            continue
+        raw = [m.span() for m in _NONSPACE.finditer(piece)]
+        norm = [m.span() for m in _NONSPACE.finditer(d.text)]
+        if len(raw) != len(norm):
+            continue
+        for seg in d.segments:
+            idx = [i for i, (a, b) in enumerate(norm) if a >= seg.start and b <= seg.end]
+            if idx:
+                out.append((s + raw[idx[0]][0], s + raw[idx[-1]][1], seg.lang))
+    return out
 
 
 def from_legacy(text: str, encoding: str) -> str:

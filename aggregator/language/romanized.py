@@ -87,7 +87,9 @@ class NgramModel:
         vocab = len(data["grams"]) + 1
         denom = [math.log(totals[c] + alphas[c] * vocab) for c in range(k)]
         # log P(gram|c) = unk[c] + log(1 + count/alpha[c]): the second term is >= 0 and packed
-        self.unk = [math.log(alphas[c]) - denom[c] for c in range(k)]
+        # (plus a per-class bias per known n-gram, in nats: see scripts/train_langid.py)
+        bias = data.get("gram_bias") or [0.0] * k
+        self.unk = [math.log(alphas[c]) - denom[c] + bias[c] for c in range(k)]
         one = 1 << (FIELD * k)  # the last field counts known n-grams
         self._nbytes = FIELD // 8 * (k + 1)
         self._unpack_fields = struct.Struct(f"<{k + 1}I").unpack
@@ -106,6 +108,9 @@ class NgramModel:
             pack = struct.Struct(f"<{k + 1}I").pack
             self.words = {w: int.from_bytes(pack(*fs), "little") for w, fs in data.get("words", {}).items()}
         self._cache: dict[str, int] = dict(self.words)
+        self._labels: dict[str, int | None] = {}
+        # common lower-case words of each romanized language (names left out): see names_only
+        self.common: frozenset[str] = frozenset(w for ws in data.get("common", {}).values() for w in ws)
 
     def fields(self, v: int) -> list[int]:
         """The raw fixed-point fields of a packed score (one per class, then the n-gram count)."""
@@ -114,6 +119,7 @@ class NgramModel:
     def clear_cache(self) -> None:
         """Forget the scores of the words seen so far (the shipped table of frequent words stays)."""
         self._cache = dict(self.words)
+        self._labels = {}
 
     def token_score(self, tok: str) -> int:
         """The packed score of one (lower-cased) token, cached."""
@@ -142,6 +148,24 @@ class NgramModel:
                 self.clear_cache()
             self._cache[tok] = v
         return v
+
+    def word_score(self, word: str) -> int:
+        """The packed score of one whitespace-separated word as ``scores`` reads it (a word may
+        be several tokens: "fight..semme")."""
+        if word.isalpha():  # one token, nothing to split or map: what tokens() would give
+            return self.token_score(word.lower())
+        return sum(map(self.token_score, tokens(word)))
+
+    def word_label(self, word: str) -> int | None:
+        """The index of the class that reads ``word`` best on its own (None: no known n-gram), cached."""
+        lab = self._labels.get(word, -1)
+        if lab == -1:
+            acc, n = self.unpack(self.word_score(word))
+            lab = acc.index(max(acc)) if n else None
+            if len(self._labels) > 200_000:
+                self._labels.clear()
+            self._labels[word] = lab
+        return lab
 
     def unpack(self, v: int) -> tuple[list[float], int]:
         """Summed log-likelihood per class and the number of known n-grams, from a packed sum."""
