@@ -33,7 +33,8 @@ from .lock import FileLock
 # 3: entries.grouped (story grouping has seen the entry; entries of older stores without a
 #    story are grouped again), feeds.error_kind and feeds.hold_until; stored dates outside
 #    1990 .. first seen + 1 day (a feed's "0001-01-01") become the time the entry was first seen.
-SCHEMA_VERSION = 3
+# 4: entries.image (the URL of an entry's picture, for its thumbnail).
+SCHEMA_VERSION = 4
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
@@ -64,6 +65,7 @@ CREATE TABLE IF NOT EXISTS entries (
     story TEXT, features BLOB,
     content_hash TEXT NOT NULL,
     grouped INTEGER NOT NULL DEFAULT 1,
+    image TEXT,
     UNIQUE (feed_id, guid)
 );
 CREATE INDEX IF NOT EXISTS entries_published ON entries (published DESC);
@@ -76,7 +78,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 # Columns added after schema 1, with their definitions, for stores that predate them.
 _ADDED = {
     "feeds": {"error_kind": "TEXT", "hold_until": "TEXT"},
-    "entries": {"grouped": "INTEGER NOT NULL DEFAULT 1"},
+    "entries": {"grouped": "INTEGER NOT NULL DEFAULT 1", "image": "TEXT"},
 }
 # How errors stored before schema 3 began (fetch's own wording), and their kinds.
 _LEGACY_ERROR_KINDS = (("timeout", "timed out%"), ("dns", "cannot resolve%"),
@@ -90,7 +92,7 @@ EARLIEST = "1990-01-01"  # stored dates before this are a feed's nonsense (see s
 _ENTRY_COLS = ("feed_id", "guid", "link", "title", "original_title", "summary_html",
                "content_html", "author", "published", "first_seen", "lang", "lang_confidence",
                "romanized", "legacy_encoding", "segments", "topic", "topic_confidence",
-               "topic_why", "categories", "story", "features", "content_hash")
+               "topic_why", "categories", "story", "features", "content_hash", "image")
 _STATE_COLS = tuple(f.name for f in fields(FeedState) if f.name != "entry_count")
 _TIME_STATE = {"last_attempt", "last_success", "next_due", "hold_until"}
 T = TypeVar("T")
@@ -394,7 +396,7 @@ class Store:
                 e.summary_html, e.content_html, e.author, _t(e.published), _t(now), e.lang,
                 e.lang_confidence, int(e.romanized), e.legacy_encoding, segs, e.topic,
                 e.topic_confidence, e.topic_why, json.dumps(list(e.categories), ensure_ascii=False),
-                e.story, features, chash]
+                e.story, features, chash, e.image]
 
     @_guarded("read entries")
     def entries(self, *, since: datetime | None = None, limit: int | None = None,
@@ -404,7 +406,7 @@ class Store:
         sql = ("SELECT id, feed_id, guid, link, title, original_title, summary_html, "
                f"{'content_html' if content else chr(39) * 2}, "
                "author, published, lang, lang_confidence, romanized, legacy_encoding, segments, "
-               "topic, topic_confidence, topic_why, categories, story FROM entries")
+               "topic, topic_confidence, topic_why, categories, story, image FROM entries")
         args: list = []
         if since is not None:
             sql += " WHERE published >= ?"
@@ -421,7 +423,7 @@ class Store:
                 lang=r[10], lang_confidence=r[11], romanized=bool(r[12]), legacy_encoding=r[13],
                 segments=tuple(Segment(a, b, c) for a, b, c in json.loads(r[14])),
                 topic=r[15], topic_confidence=r[16], topic_why=r[17],
-                categories=tuple(json.loads(r[18])), story=r[19]))
+                categories=tuple(json.loads(r[18])), story=r[19], image=r[20]))
         return out
 
     @_guarded_iter("read entries")
@@ -505,3 +507,26 @@ class Store:
     @_guarded("read the store")
     def entry_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+
+    # -- retention ------------------------------------------------------------
+
+    @_guarded("delete old entries")
+    def prune_entries(self, published_before: datetime) -> int:
+        """Delete the entries published before ``published_before``, all or none; returns how
+        many. The site is marked stale first (it shows them until the next build). The file
+        keeps its size: SQLite reuses the freed pages for new entries."""
+        old = self.db.execute("SELECT COUNT(*) FROM entries WHERE published < ?",
+                              (_t(published_before),)).fetchone()[0]
+        if not old:
+            return 0
+        self.mark_site_stale()
+        with self.db:
+            cur = self.db.execute("DELETE FROM entries WHERE published < ?",
+                                  (_t(published_before),))
+        return cur.rowcount
+
+    @_guarded("read entries")
+    def oldest_published(self) -> datetime | None:
+        """The publication time of the oldest stored entry, None when there are none."""
+        row = self.db.execute("SELECT MIN(published) FROM entries").fetchone()
+        return _dt(row[0]) if row and row[0] is not None else None
