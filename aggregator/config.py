@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlparse, urlsplit
 
+from .feedurl import feed_url_problem, url_hint
 from .models import FeedSource, TopicDef
 from .yamlcheck import Checker, kind, read_yaml  # noqa: F401  (read_yaml is re-exported)
 
@@ -49,6 +50,8 @@ class StorageConfig:
     url: str | None = None  # postgresql://user@host/database: a PostgreSQL store instead of path
     batch: int = 100  # feeds a run claims at a time where several share a PostgreSQL store
     lease: float = 600.0  # seconds a claim lasts unless renewed (a killed run's feeds wait this)
+    keep_days: int = 0  # entries published longer ago than this are deleted; 0 = keep them all
+    keep_archive: bool = False  # keep the published archive pages of the days pruned (else removed)
 
 
 @dataclass(frozen=True)
@@ -125,14 +128,19 @@ def parse_config(raw: Any, path: Path) -> Config:
     c = Checker(path)
     if raw is None:
         raise c.fail("", "the file is empty", "start from the shipped config.yaml")
-    top = c.mapping(raw, "", _TOP)
+    # Every problem of the file is reported at once: each section, each topic and each feed
+    # is checked even when one before it is wrong (Checker.attempt collects the errors).
+    top = c.attempt(c.mapping, raw, "", _TOP, default=None)
+    if top is None:
+        c.done()
     base = path.parent
-    site = _site(c, top.get("site"), base)
-    storage = _storage(c, top.get("storage"), base)
-    fetch = _fetch(c, top.get("fetch"))
-    schedule = _schedule(c, top.get("schedule"))
-    topics = _topics(c, top.get("topics"))
-    feeds = _feeds(c, top.get("feeds"), base, {t.id for t in topics})
+    site = c.attempt(_site, c, top.get("site"), base, default=SiteConfig())
+    storage = c.attempt(_storage, c, top.get("storage"), base, default=StorageConfig())
+    fetch = c.attempt(_fetch, c, top.get("fetch"), default=FetchConfig())
+    schedule = c.attempt(_schedule, c, top.get("schedule"), default=ScheduleConfig())
+    topics = c.attempt(_topics, c, top.get("topics"), default=())
+    feeds = c.attempt(_feeds, c, top.get("feeds"), base, {t.id for t in topics}, default=())
+    c.done()
     return Config(path=path, site=site, storage=storage, fetch=fetch, schedule=schedule,
                   topics=topics, feeds=feeds)
 
@@ -208,6 +216,12 @@ def _storage(c: Checker, raw: Any, base: Path) -> StorageConfig:
             raise c.fail("storage.lease", f"must be at least 5 seconds, got {kw['lease']:g}",
                          "a lease is renewed every third of it while its run works",
                          node=raw, item="lease")
+    if "keep_days" in d:
+        kw["keep_days"] = c.number(d["keep_days"], "storage.keep_days", minimum=0, integer=True,
+                                   at=(raw, "keep_days"))
+    if "keep_archive" in d:
+        kw["keep_archive"] = c.boolean(d["keep_archive"], "storage.keep_archive",
+                                       at=(raw, "keep_archive"))
     return StorageConfig(path=(base / c.string(d.get("path", "aggregator.sqlite3"),
                                                "storage.path")).resolve(), **kw)
 
@@ -282,8 +296,14 @@ def _topics(c: Checker, raw: Any) -> tuple[TopicDef, ...]:
         raise c.fail("topics", f"must be a list of topics, got {kind(raw)}",
                      "each topic: {id: sports, names: {en: Sports}, keywords: {en: [cricket]}}")
     seen: set[str] = set()
-    out = []
+    out: list[TopicDef] = []
     for i, item in enumerate(raw):
+        c.attempt(_topic, c, i, item, raw, seen, out)
+    return tuple(out)
+
+
+def _topic(c: Checker, i: int, item: Any, raw: Any, seen: set[str], out: list[TopicDef]) -> None:
+    if True:
         key = f"topics[{i}]"
         d = c.mapping(item, key, _TOPIC)
         if "id" not in d:
@@ -311,7 +331,6 @@ def _topics(c: Checker, raw: Any) -> tuple[TopicDef, ...]:
                 raise c.fail(k2, f"must be a list of words, got {kind(words)}")
             keywords[str(lang)] = tuple(c.string(w, f"{k2}[{j}]") for j, w in enumerate(words))
         out.append(TopicDef(id=tid, names=names, keywords=keywords))
-    return tuple(out)
 
 
 def _feeds(c: Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[FeedSource, ...]:
@@ -324,17 +343,29 @@ def _feeds(c: Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[FeedS
     ids: set[str] = set()
     urls: dict[str, int] = {}
     for i, item in enumerate(raw):
+        c.attempt(_feed, c, i, item, raw, base, topic_ids, out, ids, urls)
+    return tuple(out)
+
+
+def _feed(c: Checker, i: int, item: Any, raw: Any, base: Path, topic_ids: set[str],
+          out: list[FeedSource], ids: set[str], urls: dict[str, int]) -> None:
+    if True:
         key = f"feeds[{i}]"
         if isinstance(item, str):
             item = {"url": item}
         d = c.mapping(item, key, _FEED)
         if "url" not in d:
             raise c.fail(f"{key}.url", "is missing", "every feed needs a url", node=raw, item=i)
-        url = resolve_feed_url(c.string(d["url"], f"{key}.url", at=(item, "url")), base)
-        if url is None:
-            raise c.fail(f"{key}.url", f"is not an http(s) URL, file:// URL or path: {d['url']!r}",
-                         "for example https://example.org/feed.xml or feeds/local.xml",
+        given = c.string(d["url"], f"{key}.url", at=(item, "url"))
+        url = resolve_feed_url(given, base)
+        problem = feed_url_problem(given, url)
+        if problem:
+            # the language is checked too, so both problems of the feed are reported at once
+            if d.get("language"):
+                c.attempt(c.lang, d["language"], f"{key}.language", (item, "language"))
+            raise c.fail(f"{key}.url", f"{problem}: {d['url']!r}", url_hint(given),
                          node=item, item="url")
+        assert url is not None
         if url in urls:
             raise c.fail(f"{key}.url", f"the same feed is already listed as feeds[{urls[url]}]",
                          "remove one of them", node=item, item="url")
@@ -368,7 +399,6 @@ def _feeds(c: Checker, raw: Any, base: Path, topic_ids: set[str]) -> tuple[FeedS
                                  f"did you mean '{close[0]}'?" if close
                                  else "define it under topics: first", item, "topics")
         out.append(FeedSource(id=fid, url=url, name=name, language=lang, topics=topics))
-    return tuple(out)
 
 
 def resolve_feed_url(url: str, base: Path) -> str | None:

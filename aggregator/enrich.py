@@ -15,6 +15,7 @@ from typing import Callable
 
 from .language import blocklang
 from .markup import sanitize
+from .sources import media
 from .config import Config
 from .models import Entry, FeedSource, ParsedEntry, ParsedFeed
 
@@ -188,7 +189,7 @@ def _draft(config: Config, source: FeedSource, parsed: ParsedFeed, pe: ParsedEnt
                   topic="", topic_confidence=0.0, topic_why="",
                   categories=pe.categories, romanized=det.romanized,
                   legacy_encoding=det.legacy_encoding, original_title=original_title,
-                  segments=det.segments)
+                  segments=det.segments, image=pe.image or media.first_image(full))
     return _Draft(entry, title, text)
 
 

@@ -31,6 +31,21 @@ class ConfigError(AggregatorError):
         super().__init__(text)
 
 
+class ConfigErrors(ConfigError):
+    """Several problems in one configuration file, each a ``ConfigError``; the first one's
+    ``path``, ``key`` and ``hint`` are this error's, and its text lists them all, one a line."""
+
+    def __init__(self, errors: "list[ConfigError]"):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, path=first.path, key=first.key, hint=first.hint)
+
+    def __str__(self) -> str:
+        if len(self.errors) == 1:
+            return str(self.errors[0])
+        return f"{len(self.errors)} problems:\n" + "\n".join(f"  {e}" for e in self.errors)
+
+
 class FetchError(AggregatorError):
     """A feed could not be downloaded (network, HTTP status, size cap...)."""
 

@@ -53,8 +53,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "feed_page": {"en": "Entries from {feed}", "ta": "{feed} வழங்கிய பதிவுகள்",
                   "si": "{feed} වෙතින් ලිපි"},
     "day_page": {"en": "Entries of {date}", "ta": "{date} பதிவுகள்", "si": "{date} ලිපි"},
-    "count": {"en": "{n} entries", "ta": "{n} பதிவுகள்", "si": "ලිපි {n}"},
-    "count_one": {"en": "1 entry", "ta": "1 பதிவு", "si": "ලිපි 1"},
     "nothing": {"en": "Nothing here yet.", "ta": "இங்கு இன்னும் எதுவும் இல்லை.",
                 "si": "මෙහි තවම කිසිවක් නැත."},
     "feed": {"en": "Source", "ta": "மூலம்", "si": "මූලාශ්‍රය"},
@@ -63,12 +61,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "status": {"en": "Status", "ta": "நிலை", "si": "තත්ත්වය"},
     "entries": {"en": "Entries", "ta": "பதிவுகள்", "si": "ලිපි"},
     "status_ok": {"en": "Working", "ta": "இயங்குகிறது", "si": "ක්‍රියා කරයි"},
-    "status_failing": {"en": "Failing since the last success ({date}), {n} attempts in a row",
-                       "ta": "கடைசி வெற்றிக்குப் ({date}) பின் தொடர்ந்து {n} முறை தோல்வி",
-                       "si": "අවසන් සාර්ථක වාරයෙන් ({date}) පසු දිගටම {n} වරක් අසාර්ථකයි"},
-    "status_failing_never": {"en": "Failing, never fetched successfully ({n} attempts)",
-                             "ta": "தோல்வி, இதுவரை ஒருமுறையும் பெற முடியவில்லை ({n} முயற்சிகள்)",
-                             "si": "අසාර්ථකයි, මෙතෙක් එක් වරක්වත් ලබා ගත නොහැකි විය (උත්සාහ {n})"},
     "status_gone": {"en": "Gone: the server says this feed no longer exists",
                     "ta": "நீக்கப்பட்டது: இந்த மூலம் இனி இல்லை என்று சேவையகம் கூறுகிறது",
                     "si": "ඉවත් කර ඇත: මෙම මූලාශ්‍රය තවදුරටත් නැති බව සේවාදායකය පවසයි"},
@@ -133,8 +125,55 @@ STRINGS: dict[str, dict[str, str]] = {
     "converted_from": {"en": "converted from the {encoding} font encoding",
                        "ta": "{encoding} எழுத்துருக் குறியாக்கத்திலிருந்து மாற்றப்பட்டது",
                        "si": "{encoding} අකුරු කේතනයෙන් පරිවර්තනය කළා"},
+    "top_stories": {"en": "Top stories", "ta": "முக்கியச் செய்திகள்", "si": "ප්‍රධාන පුවත්"},
+    "latest_in": {"en": "Latest in {language}", "ta": "சமீபத்திய {language} பதிவுகள்",
+                  "si": "නවතම {language} ලිපි"},
+    "all_in": {"en": "All entries in {language}", "ta": "அனைத்து {language} பதிவுகளும்",
+               "si": "සියලු {language} ලිපි"},
+    "search": {"en": "Search", "ta": "தேடல்", "si": "සොයන්න"},
+    "search_label": {"en": "Words to find", "ta": "தேட வேண்டிய சொற்கள்", "si": "සෙවිය යුතු වචන"},
+    "all_languages": {"en": "All languages", "ta": "அனைத்து மொழிகளும்", "si": "සියලු භාෂා"},
+    "all_topics": {"en": "All topics", "ta": "அனைத்து தலைப்புகளும்", "si": "සියලු මාතෘකා"},
+    "search_needs_js": {"en": "Search runs in your browser: it needs JavaScript, and the site "
+                              "served over http(s) (aggregator serve, or any web server).",
+                        "ta": "தேடல் உங்கள் உலாவியில் இயங்குகிறது: அதற்கு JavaScript-உம், http(s) "
+                              "வழியாக வழங்கப்படும் தளமும் (aggregator serve அல்லது ஏதேனும் இணைய "
+                              "சேவையகம்) தேவை.",
+                        "si": "සෙවීම ඔබගේ බ්‍රවුසරයේ ක්‍රියා කරයි: ඒ සඳහා JavaScript සහ http(s) "
+                              "හරහා සපයන අඩවියක් (aggregator serve හෝ ඕනෑම වෙබ් සේවාදායකයක්) අවශ්‍යයි."},
+    "search_ready": {"en": "Type a word in English, Tamil or Sinhala.",
+                     "ta": "ஆங்கிலம், தமிழ் அல்லது சிங்களத்தில் ஒரு சொல்லைத் தட்டச்சு செய்யுங்கள்.",
+                     "si": "ඉංග්‍රීසි, දෙමළ හෝ සිංහල වචනයක් ටයිප් කරන්න."},
+    "search_none": {"en": "Nothing found.", "ta": "எதுவும் கிடைக்கவில்லை.",
+                    "si": "කිසිවක් හමු නොවීය."},
+    "searching": {"en": "Searching…", "ta": "தேடுகிறது…", "si": "සොයමින්…"},
     "powered": {"en": "Made with aggregator", "ta": "aggregator கொண்டு உருவாக்கப்பட்டது",
                 "si": "aggregator මගින් සකසන ලදී"},
+}
+
+# Strings with a number: one form per CLDR plural category of the language (Babel's
+# ``Locale.plural_form``: English and Tamil say "one" for 1, Sinhala for 0 and 1 as well).
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "count": {"en": {"one": "{n} entry", "other": "{n} entries"},
+              "ta": {"one": "{n} பதிவு", "other": "{n} பதிவுகள்"},
+              "si": {"one": "ලිපි {n}", "other": "ලිපි {n}"}},
+    "status_failing": {
+        "en": {"one": "Failing since the last success ({date}): the last attempt failed",
+               "other": "Failing since the last success ({date}), {n} attempts in a row"},
+        "ta": {"one": "கடைசி வெற்றிக்குப் ({date}) பின் கடைசி முயற்சி தோல்வி",
+               "other": "கடைசி வெற்றிக்குப் ({date}) பின் தொடர்ந்து {n} முறை தோல்வி"},
+        "si": {"one": "අවසන් සාර්ථක වාරයෙන් ({date}) පසු අවසන් උත්සාහය අසාර්ථකයි",
+               "other": "අවසන් සාර්ථක වාරයෙන් ({date}) පසු දිගටම {n} වරක් අසාර්ථකයි"}},
+    "status_failing_never": {
+        "en": {"one": "Failing, never fetched successfully ({n} attempt)",
+               "other": "Failing, never fetched successfully ({n} attempts)"},
+        "ta": {"one": "தோல்வி, இதுவரை ஒருமுறையும் பெற முடியவில்லை ({n} முயற்சி)",
+               "other": "தோல்வி, இதுவரை ஒருமுறையும் பெற முடியவில்லை ({n} முயற்சிகள்)"},
+        "si": {"one": "අසාර්ථකයි, මෙතෙක් එක් වරක්වත් ලබා ගත නොහැකි විය (උත්සාහ {n})",
+               "other": "අසාර්ථකයි, මෙතෙක් එක් වරක්වත් ලබා ගත නොහැකි විය (උත්සාහ {n})"}},
+    "search_found": {"en": {"one": "{n} entry found", "other": "{n} entries found"},
+                     "ta": {"one": "{n} பதிவு கிடைத்தது", "other": "{n} பதிவுகள் கிடைத்தன"},
+                     "si": {"one": "ලිපි {n} ක් හමු විය", "other": "ලිපි {n} ක් හමු විය"}},
 }
 
 # Gregorian month names as Sri Lankan Sinhala media write them (see the module docstring).
@@ -172,8 +211,18 @@ class Translator:
         text = STRINGS[key].get(self.ui) or STRINGS[key]["en"]
         return text.format(**kw) if kw else text
 
+    def plural(self, key: str, n: int, **kw: object) -> str:
+        """``PLURALS[key]`` in the form CLDR's plural rules choose for ``n`` ({n} formatted)."""
+        forms = PLURALS[key].get(self.ui) or PLURALS[key]["en"]
+        text = forms.get(self.locale.plural_form(n)) or forms["other"]
+        return text.format(n=self.number(n), **kw)
+
+    def plural_forms(self, key: str) -> dict[str, str]:
+        """Every form of ``PLURALS[key]`` in this language (for the search page's script)."""
+        return dict(PLURALS[key].get(self.ui) or PLURALS[key]["en"])
+
     def count(self, n: int) -> str:
-        return self("count_one") if n == 1 else self("count", n=self.number(n))
+        return self.plural("count", n)
 
     def number(self, n: int | float) -> str:
         return format_decimal(n, locale=self.locale)
@@ -235,3 +284,9 @@ def native_language_name(code: str) -> str:
         return Locale.parse(code).get_display_name(code) or code
     except (ValueError, TypeError):
         return code
+
+
+def plural_en(n: int, one: str, other: str) -> str:
+    """``n`` and the English word for it, for the command line: "1 feed", "0 feeds", "2 feeds"
+    (CLDR's English rule through Babel: only 1 is singular)."""
+    return f"{n:,} {one if Locale.parse('en').plural_form(n) == 'one' else other}"

@@ -81,6 +81,7 @@ class ParsedEntry:
     categories: tuple[str, ...] = ()  # the feed's own tags/categories
     language: str | None = None  # declared language (xml:lang / feed <language>), raw
     base: str | None = None  # base URL for resolving relative links in the HTML
+    image: str | None = None  # the picture the feed names (media:thumbnail, image enclosure...)
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ class Entry:
     original_title: str | None = None  # the title as the feed gave it, when it was converted
     segments: tuple[Segment, ...] = ()  # language runs of title + text, when mixed
     story: str | None = None  # story id shared by entries about the same event
+    image: str | None = None  # absolute http(s) URL of a picture for the thumbnail, or None
     id: int | None = None  # row id once stored
 
 
@@ -197,6 +199,7 @@ class RunSummary:
     new_entries: int = 0
     pages_written: int = 0
     failures: tuple[tuple[str, str], ...] = ()  # (feed id, error)
+    pruned_entries: int = 0  # entries deleted by retention (storage.keep_days)
 
 
 @dataclass(frozen=True)

@@ -159,11 +159,32 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     if grouped > len(run.new_ids):  # entries a killed or failed run stored and did not group
         log.info("grouped %d stored entries an interrupted run had left ungrouped",
                  grouped - len(run.new_ids))
+    pruned = prune(config, store, now)
     summary = RunSummary(feeds_ok=run.ok, feeds_not_modified=run.not_modified,
                          feeds_failed=run.failed, feeds_skipped=skipped,
                          feeds_elsewhere=len(claims.elsewhere),
-                         new_entries=len(run.new_ids), failures=tuple(run.failures))
-    return summary, run.changed or bool(refiled) or store.site_stale()
+                         new_entries=len(run.new_ids), failures=tuple(run.failures),
+                         pruned_entries=pruned)
+    return summary, run.changed or bool(refiled) or bool(pruned) or store.site_stale()
+
+
+def prune(config: Config, store: Store, now: datetime) -> int:
+    """Retention: delete the entries published more than ``storage.keep_days`` days ago
+    (nothing when it is 0); the site built after it lists none of them. Returns how many."""
+    cutoff = retention_cutoff(config, now)
+    if cutoff is None:
+        return 0
+    n = store.prune_entries(cutoff)
+    if n:
+        log.info("retention: deleted %d entries published more than %d days ago", n,
+                 config.storage.keep_days)
+    return n
+
+
+def retention_cutoff(config: Config, now: datetime) -> datetime | None:
+    """Entries published before this are pruned (None: all are kept)."""
+    days = config.storage.keep_days
+    return now - timedelta(days=days) if days else None
 
 
 @dataclass(frozen=True)
@@ -357,7 +378,12 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
     """Turn the parsed entries that are new or changed into stored entries."""
     todo: list[ParsedEntry] = []
     hashes: dict[str, str] = {}
+    # retention: an entry older than storage.keep_days is not stored (it would be deleted again
+    # at the end of the run, and come back as new on every run while its feed still lists it)
+    cutoff = retention_cutoff(config, now)
     for pe in parsed.entries:
+        if cutoff is not None and pe.published is not None and pe.published < cutoff:
+            continue
         chash = content_hash(pe)
         if pe.guid in hashes or known.get(pe.guid) == chash:
             continue
@@ -453,7 +479,10 @@ def build_site(config: Config, store: Store, *, now: datetime | None = None,
     data = site_data(config, store, now)
     extra = {"opml.xml": opml.to_opml(data.feeds, config.site.title, now)}
     try:
-        result = render.build_site(data, config.site, now=now, extra_files=extra)
+        # the archive pages of pruned days stay published when storage.keep_archive says so
+        cutoff = retention_cutoff(config, now) if config.storage.keep_archive else None
+        result = render.build_site(data, config.site, now=now, extra_files=extra,
+                                   keep_archive_before=cutoff)
     except OSError as e:
         raise RenderError(f"{config.site.output}: cannot write the site: {e}") from e
     store.set_meta(SITE_INPUTS, site_inputs(config))

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
-from .errors import ConfigError
+from .errors import ConfigError, ConfigErrors
+
+T = TypeVar("T")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$")
 _UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -23,6 +26,23 @@ class Checker:
 
     def __init__(self, path: Path):
         self.path = path
+        self.errors: list[ConfigError] = []  # collected by ``attempt``
+
+    def attempt(self, fn: Callable[..., T], *args: Any, default: Any = None) -> T:
+        """``fn(*args)``; a ``ConfigError`` it raises is kept in ``errors`` (so that every
+        problem of the file is reported at once) and ``default`` is returned instead."""
+        try:
+            return fn(*args)
+        except ConfigErrors as e:
+            self.errors.extend(e.errors)
+        except ConfigError as e:
+            self.errors.append(e)
+        return default
+
+    def done(self) -> None:
+        """Raise every collected problem (``ConfigErrors``), if there was any."""
+        if self.errors:
+            raise ConfigErrors(sorted(self.errors, key=_line_number))
 
     def fail(self, key: str, message: str, hint: str | None = None, node: Any = None,
              item: Any = None) -> ConfigError:
@@ -76,8 +96,8 @@ class Checker:
 
     def lang(self, value: Any, key: str, at: tuple = (None, None)) -> str:
         text = self.string(value, key, at=at).lower()
-        if not _LANG.match(text):
-            raise self.fail(key, f"is not a language code: {value!r}",
+        if not _LANG.match(text) or text not in _known_languages():
+            raise self.fail(key, f"is not a known language code: {value!r}",
                             "use an ISO 639-1 code such as en, ta or si", *at)
         return text
 
@@ -86,6 +106,21 @@ class Checker:
             raise self.fail(key, f"must be a non-empty list of language codes, got {kind(value)}",
                             "for example [en, ta, si]")
         return tuple(self.lang(v, f"{key}[{i}]") for i, v in enumerate(value))
+
+
+@lru_cache(maxsize=1)
+def _known_languages() -> frozenset[str]:
+    """Language codes CLDR (through Babel) has a name for: en, ta, si, de, zh... (not "xx")."""
+    from babel import Locale
+
+    special = {"und", "mul", "mis", "zxx"}  # undetermined, multiple, uncoded, no language
+    return frozenset(c for c in map(str, Locale("en").languages) if "_" not in c and c not in special)
+
+
+def _line_number(e: ConfigError) -> int:
+    """The line an error points at (its path ends in ":LINE"), 0 when it names none."""
+    tail = (e.path or "").rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0
 
 
 def join_key(prefix: str, key: Any) -> str:

@@ -86,7 +86,7 @@ def _runs(config: Path, n: int) -> tuple[float, float, float, list[str]]:
 
 def _ok(line: str) -> str:
     """The feeds ok and the time of one process's summary line."""
-    ok = re.match(r"(\d+) feeds ok", line)
+    ok = re.match(r"(\d+) feeds? ok", line)
     took = re.search(r"\((\d+\.\d)s\)$", line)
     return f"{ok.group(1) if ok else '?'} in {took.group(1) if took else '?'} s"
 

@@ -4,7 +4,8 @@
 #   bash scripts/test.sh -k fetch   # extra arguments go to pytest
 # Needs only Python 3.10+; as root it also installs Chromium and the Noto fonts
 # (Debian packages) for the browser tests, and PostgreSQL for the store's tests on it
-# (the tests start their own server in a temporary folder).
+# (the tests start their own server in a temporary folder). Screenshots of the browser tests
+# are kept in test-artifacts/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,10 @@ fi
 echo "== installing the project and its test dependencies"
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
+# axe-core (the accessibility engine the browser tests run in Chromium): its axe.min.js, as
+# shipped inside this PyPI wheel; only the wheel (--no-deps: the tests drive Chromium through
+# tests/cdp.py, not Playwright)
+.venv/bin/python -m pip install --quiet --no-deps 'axe-playwright-python==0.1.8'
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -78,7 +78,8 @@ ENTRIES = (
                        'loading="lazy" referrerpolicy="strict-origin-when-cross-origin" '
                        'title="Embedded video"></iframe>'),
     entry(30, feed_id="adaderana", title="ක්‍රිකට් තරගය", lang="si", topic="sports",
-          link="https://si.example/30", summary_html="<p>ශ්‍රී ලංකාව ජය ගත්තේය.</p>"),
+          link="https://si.example/30", summary_html="<p>ශ්‍රී ලංකාව ජය ගත්තේය.</p>",
+          image="https://si.example/30.jpg"),
     entry(50, title="No link entry", link=None, topic="sports"),
     entry(80, title="javascript link", link="javascript:alert(1)", topic="other"),
 )

@@ -30,6 +30,8 @@ def test_shipped_configs_load():
 
 
 def test_defaults_and_relative_paths(tmp_path):
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds/a.xml").write_text("<rss/>")
     config = load_config(write(tmp_path, "feeds:\n  - url: feeds/a.xml\n  - https://example.org/rss\n"))
     assert config.site.output == tmp_path / "site"
     assert config.storage.path == tmp_path / "aggregator.sqlite3"
@@ -117,6 +119,76 @@ def test_shipped_configs_carry_the_default_taxonomy():
         # the shipped copies are the taxonomy the classifier's keywords were tuned with
         assert [{k: list(v) for k, v in t.keywords.items()} for t in config.topics] == \
             [{k: list(v) for k, v in t.keywords.items()} for t in load_default_topics()], name
+
+
+@pytest.mark.parametrize("url, problem, hint", [
+    ("htps//www.dinamani.com/stories.rss", "neither an http(s) URL nor an existing file",
+     "did you mean https://www.dinamani.com/stories.rss?"),
+    ("www.dinamani.com/stories.rss", "neither an http(s) URL nor an existing file",
+     "did you mean https://www.dinamani.com/stories.rss?"),
+    ("http://exa mple.com/feed", "not a valid http(s) URL", None),
+    ("https://bad_host!.example/feed", "not a valid http(s) URL", None),
+    ("https://example.org:99999/feed", "a bad port", None),
+    ("feeds/missing.xml", "neither an http(s) URL nor an existing file", None),
+    ("file:///nowhere/feed.xml", "neither an http(s) URL nor an existing file", None),
+])
+def test_feed_urls_that_cannot_be_fetched_are_refused(tmp_path, url, problem, hint):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"feeds:\n  - url: '{url}'\n"))
+    assert info.value.key == "feeds[0].url" and problem in info.value.message
+    if hint:
+        assert info.value.hint == hint
+
+
+def test_feed_urls_that_can_be_fetched_are_accepted(tmp_path):
+    (tmp_path / "local.xml").write_text("<rss/>")
+    config = load_config(write(tmp_path, "feeds:\n  - https://example.org/rss\n"
+                                         "  - http://127.0.0.1:8080/feed\n"
+                                         "  - https://தமிழ்.example/feed\n"
+                                         "  - https://[::1]:8443/feed\n"
+                                         "  - local.xml\n"))
+    assert len(config.feeds) == 5
+
+
+@pytest.mark.parametrize("text, key", [
+    ("feeds:\n  - {url: 'https://a.org/f', language: xx}\n", "feeds[0].language"),
+    ("site:\n  languages: [en, ta, qq]\n", "site.languages[2]"),
+    ("topics:\n  - {id: t, keywords: {zz: [word]}}\n", "topics[0].keywords.zz"),
+])
+def test_unknown_language_codes_are_refused(tmp_path, text, key):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert info.value.key == key and "not a known language code" in info.value.message
+
+
+def test_every_problem_of_the_file_is_reported(tmp_path, capsys):
+    path = write(tmp_path, "site:\n  days: 0\n"
+                           "feeds:\n"
+                           "  - url: htps//www.dinamani.com/rss\n"
+                           "  - url: https://ok.example/feed\n"
+                           "    language: xx\n"
+                           "  - url: http://exa mple.com/feed\n"
+                           "    language: ta\n"
+                           "fetch:\n  timeout: soon\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    keys = [e.key for e in info.value.errors]
+    assert keys == ["site.days", "feeds[0].url", "feeds[1].language", "feeds[2].url",
+                    "fetch.timeout"]  # in the order of the file's lines
+    assert main(["check", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "5 problems" in err and all(k in err for k in keys)
+    assert f"{path}:2: site.days" in err and f"{path}:4: feeds[0].url" in err
+
+
+def test_check_warns_when_base_url_is_empty(tmp_path, capsys):
+    assert main(["check", "--config", str(write(tmp_path, "feeds: []\n"))]) == 0
+    captured = capsys.readouterr()
+    assert "ok — 0 feeds, 0 topics" in captured.out
+    assert "warning" in captured.err and "site.base_url is empty" in captured.err
+    path = write(tmp_path, "site: {base_url: 'https://example.org/digest/'}\nfeeds: []\n")
+    assert main(["check", "--config", str(path)]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_a_postgresql_store_is_named_by_url(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from aggregator.models import FeedSource, FeedState, FeedView
 from aggregator.sources.opml import from_opml, to_opml
 from aggregator.store import open_store
 
+ROOT_CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
 FEED = (b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Found Feed"
         b"</title><link>http://example.org/</link><item><title>x</title><guid>1</guid></item>"
         b"</channel></rss>")
@@ -73,7 +75,7 @@ def test_add_discovers_the_feed_of_a_page_and_keeps_comments(cfg, server, capsys
 def test_add_refuses_what_is_not_a_feed(cfg, server, capsys):
     url = server.serve_bytes("/nothing", b"<html><body>no feed</body></html>",
                              headers={"Content-Type": "text/html"})
-    assert run(cfg, "feeds", "add", url) == 1
+    assert run(cfg, "feeds", "add", url) == 2  # bad input, like a bad config (README)
     assert "links to no feed" in capsys.readouterr().err
     assert cfg.read_text(encoding="utf-8") == CONFIG
     assert run(cfg, "feeds", "add", url, "--no-fetch", "--name", "Anyway") == 0
@@ -87,7 +89,7 @@ def test_remove_by_url_or_id_keeps_the_rest(cfg, capsys):
     assert "# block style" in text and "# inline comment" in text
     assert run(cfg, "feeds", "remove", "three") == 0
     assert [f.id for f in load_config(cfg).feeds] == ["one"]
-    assert run(cfg, "feeds", "remove", "nope") == 1
+    assert run(cfg, "feeds", "remove", "nope") == 2
 
 
 def test_opml_round_trip_and_import_skips_duplicates(cfg, tmp_path, capsys):
@@ -217,3 +219,72 @@ def test_bars_are_drawn_on_a_terminal_only_and_not_with_quiet(monkeypatch):
     dumb = Terminal()
     CountBar("x", 0, dumb)(1, 1)
     assert dumb.getvalue() == ""
+
+
+def _diff(before: str, after: str) -> list[str]:
+    import difflib
+
+    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                                  lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_add_and_remove_change_only_their_lines_in_the_shipped_config(tmp_path, capsys):
+    """The shipped config.yaml has multi-line keyword lists under topics and feeds in flow and
+    block style: adding a feed adds its lines and nothing else, removing one removes only its
+    lines, moving one changes its url line only."""
+    shipped = ROOT_CONFIG.read_text(encoding="utf-8")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(shipped, encoding="utf-8")
+    assert run(cfg, "feeds", "add", "https://new.example/feed.xml", "--no-fetch",
+               "--name", "New Feed", "--language", "ta") == 0
+    added = cfg.read_text(encoding="utf-8")
+    diff = _diff(shipped, added)
+    assert all(line.startswith("+") for line in diff), diff
+    assert "new.example/feed.xml" in "".join(diff) and len(diff) <= 3, diff
+    assert added.startswith(shipped.rstrip("\n"))
+    config = load_config(cfg)
+    assert config.feeds[-1].name == "New Feed" and config.feeds[-1].language == "ta"
+
+    first = load_config(ROOT_CONFIG).feeds[0]
+    assert run(cfg, "feeds", "remove", first.id) == 0
+    removed = cfg.read_text(encoding="utf-8")
+    diff = _diff(added, removed)
+    assert diff and all(line.startswith("-") for line in diff), diff
+    assert first.url in "".join(diff) or first.name in "".join(diff), diff
+    assert first.id not in {f.id for f in load_config(cfg).feeds}
+
+    assert run(cfg, "feeds", "remove", "https://new.example/feed.xml") == 0
+    diff = _diff(removed, cfg.read_text(encoding="utf-8"))
+    assert diff and all(line.startswith("-") for line in diff), diff
+    assert len(diff) <= 3
+
+
+
+def test_status_shows_times_in_the_site_time_zone(cfg, capsys):
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        'title: "Test"', 'title: "Test"\n  timezone: Asia/Colombo'), encoding="utf-8")
+    success = datetime(2026, 2, 18, 3, 50, tzinfo=timezone.utc)
+    _save_states(cfg, FeedState("one", "https://one.example/feed.xml", last_status=200,
+                                last_success=success, next_due=datetime(2099, 1, 1, tzinfo=timezone.utc)))
+    assert run(cfg, "status") == 0
+    out = capsys.readouterr().out
+    assert "last success: 2026-02-18 09:20 +0530" in out and "UTC" not in out.replace(
+        "(times in Asia/Colombo)", "")
+    assert "times in Asia/Colombo" in out and "3 feeds," in out
+    assert run(cfg, "status", "--json") == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["one"]["last_success"] == "2026-02-18T09:20:00+05:30"
+
+
+def test_command_line_counts_are_singular_for_one():
+    from aggregator.i18n import Translator, plural_en
+
+    assert [plural_en(n, "feed", "feeds") for n in (0, 1, 2, 1000)] == [
+        "0 feeds", "1 feed", "2 feeds", "1,000 feeds"]
+    en, ta, si = (Translator(u) for u in ("en", "ta", "si"))
+    assert en.plural("status_failing_never", 1) == "Failing, never fetched successfully (1 attempt)"
+    assert en.plural("status_failing_never", 3).endswith("(3 attempts)")
+    assert en.count(1) == "1 entry" and en.count(2) == "2 entries"
+    assert ta.count(1) == "1 பதிவு" and ta.count(5) == "5 பதிவுகள்"
+    assert si.count(1) == "ලිපි 1" and si.count(0) == "ලිපි 0"

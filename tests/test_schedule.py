@@ -79,6 +79,9 @@ def test_schedule_jitter_from_the_config_reaches_the_back_off(tmp_path):
     from aggregator.config import parse_config
     from aggregator.store import open_store
 
+    # a feed that fails: a folder where a feed file should be (check refuses a path that does
+    # not exist at all)
+    (tmp_path / "no-such-feed.xml").mkdir()
     raw = {"storage": {"path": "s.sqlite3"}, "schedule": {"interval": 600, "jitter": 0.5},
            "feeds": [{"id": "missing", "url": str(tmp_path / "no-such-feed.xml")}]}
     config = parse_config(raw, tmp_path / "c.yaml")

@@ -92,7 +92,7 @@ def test_a_schema_2_store_is_repaired_and_resumed_on_opening(tmp_path):
         assert store.oldest_ungrouped() is None
 
 
-def test_a_schema_3_store_gets_the_claims_table_and_keeps_everything(tmp_path):
+def test_a_schema_3_store_gets_images_and_the_claims_table_and_keeps_everything(tmp_path):
     import sqlite3
     path = tmp_path / "s.sqlite3"
     with SQLiteStore(path) as store:
@@ -100,6 +100,7 @@ def test_a_schema_3_store_gets_the_claims_table_and_keeps_everything(tmp_path):
         store.set_meta("site_generation", "7")
     db = sqlite3.connect(path)
     db.execute("DROP TABLE feed_claims")
+    db.execute("ALTER TABLE entries DROP COLUMN image")
     db.execute("PRAGMA user_version=3")
     db.commit()
     db.close()
@@ -108,6 +109,8 @@ def test_a_schema_3_store_gets_the_claims_table_and_keeps_everything(tmp_path):
                                   due=lambda fid, state: True)
         assert list(claim.feeds) == ["f1"] and claim.feeds["f1"] is None
         assert [e.guid for e in store.entries()] == ["g1"] and store.site_generation() == "7"
+        store.upsert_entries([(entry(guid="g2", image="https://e.org/p.jpg"), "h2", None)], NOW)
+        assert {e.guid: e.image for e in store.entries()} == {"g1": None, "g2": "https://e.org/p.jpg"}
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
 

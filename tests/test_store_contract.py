@@ -39,14 +39,15 @@ def test_entries_are_inserted_updated_in_place_and_kept_after_reopening(store_ur
         new, updated = store.upsert_entries([(entry(title=tamil), "h1", b"\x00feat\xff")], NOW)
         assert len(new) == 1 and not updated
         assert store.upsert_entries([(entry(title=tamil), "h1", b"\x00feat\xff")], NOW) == ([], [])
-        new, updated = store.upsert_entries([(entry(title="ශ්\u200dරී Changed"), "h2", None)],
+        new, updated = store.upsert_entries([(entry(title="ශ්\u200dරී Changed",
+                                                    image="https://e.org/a.jpg"), "h2", None)],
                                             NOW + timedelta(days=1))
         assert not new and len(updated) == 1
     with open_url(store_url) as store:
         [e] = store.entries()
         assert e.title == "ශ්\u200dරී Changed" and e.lang == "ta" and e.categories == ("Cricket",)
         assert e.segments == (Segment(0, 5, "en"),) and e.lang_confidence == 0.9
-        assert e.published == NOW and e.id == updated[0]
+        assert e.published == NOW and e.id == updated[0] and e.image == "https://e.org/a.jpg"
         assert store.known_hashes("f1") == {"g1": "h2"}
         [stored] = list(store.stored_entries())
         assert stored.first_seen == NOW  # an update keeps when it was first seen
@@ -156,6 +157,17 @@ def test_stories_and_what_grouping_has_not_seen(store):
     assert store.oldest_ungrouped() is None
     assert {e.guid: e.story for e in store.entries()} == {"old": "s-one", "new": None}
     assert store.counts().stories == 1
+
+
+def test_old_entries_are_pruned_and_the_site_marked_stale(store):
+    assert store.oldest_published() is None and store.prune_entries(NOW) == 0
+    assert not store.site_stale()
+    store.upsert_entries([(entry(guid=f"g{d}", published=NOW - timedelta(days=d)), f"h{d}", None)
+                          for d in range(5)], NOW)
+    assert store.oldest_published() == NOW - timedelta(days=4)
+    assert store.prune_entries(NOW - timedelta(days=2, hours=12)) == 2
+    assert sorted(e.guid for e in store.entries()) == ["g0", "g1", "g2"]
+    assert store.site_stale()
 
 
 def test_an_entry_with_nul_and_odd_text_is_stored(store):

@@ -6,6 +6,7 @@ others once its lease ends."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -135,7 +136,7 @@ def test_three_workers_share_the_feeds_and_store_what_one_would(tmp_path, server
     assert [code for code, _, _ in results] == [0, 0, 0], [err for _, _, err in results]
     assert sorted(len(hits.times[f"/f{n}.xml"]) for n in range(FEEDS)) == [1] * FEEDS  # once each
     # the feeds were shared: each worker fetched some, and said the others fetched the rest
-    oks = [int(out.split(" feeds ok")[0].split()[-1]) for _, out, _ in results]
+    oks = [int(re.match(r"(\d+) feeds? ok", out).group(1)) for _, out, _ in results]
     assert sum(oks) == FEEDS and all(n > 0 for n in oks), [out for _, out, _ in results]
     assert all(f"{FEEDS - n} fetched by other runs" in out for n, (_, out, _) in zip(oks, results))
     assert stored(url) == single_run

@@ -12,11 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 
 from ..errors import ConfigError, FetchError
+from ..i18n import plural_en as plural
 
+# 2 for a feed to add that is not a readable feed, or one to remove that is not listed: bad
+# input, like a bad config (1 is kept for a store or site that could not be written)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MOVED_HINT = "moved: update config (aggregator feeds apply-moves)"
 
@@ -115,12 +118,25 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _when(dt: datetime | None) -> str | None:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if dt else None
+def _zone(config) -> tzinfo:
+    """``site.timezone``: status shows times as the site does."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(config.site.timezone) if config.site.timezone else timezone.utc
 
 
-def feed_status(source, state, now: datetime) -> dict:
-    """One feed's status as plain data (the --json form)."""
+def _when(dt: datetime | None, tz: tzinfo = timezone.utc) -> str | None:
+    """A time for people, in the site's zone: "2026-02-18 09:20 +0530"."""
+    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M %z") if dt else None
+
+
+def _iso(dt: datetime | None, tz: tzinfo) -> str | None:
+    return dt.astimezone(tz).isoformat() if dt else None
+
+
+def feed_status(source, state, now: datetime, tz: tzinfo = timezone.utc) -> dict:
+    """One feed's status as plain data (the --json form); times in ``tz`` (ISO 8601 with
+    their offset)."""
     from ..sources.schedule import health, is_due
 
     st = state
@@ -132,9 +148,9 @@ def feed_status(source, state, now: datetime) -> dict:
         "last_status": st.last_status if st else None,
         "last_error": st.last_error if st else None,
         "entries": st.entry_count if st else 0,
-        "last_attempt": st.last_attempt.isoformat() if st and st.last_attempt else None,
-        "last_success": st.last_success.isoformat() if st and st.last_success else None,
-        "next_due": st.next_due.isoformat() if st and st.next_due else None,
+        "last_attempt": _iso(st.last_attempt, tz) if st else None,
+        "last_success": _iso(st.last_success, tz) if st else None,
+        "next_due": _iso(st.next_due, tz) if st else None,
         "due_now": is_due(source, st, now),
         "failures": st.failures if st else 0,
         "gone": bool(st and st.gone),
@@ -147,7 +163,8 @@ def cmd_status(args) -> int:
     config = _config(args)
     states = _states(config)
     now = _now()
-    rows = [feed_status(f, states.get(f.id), now) for f in config.feeds]
+    tz = _zone(config)
+    rows = [feed_status(f, states.get(f.id), now, tz) for f in config.feeds]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -166,20 +183,21 @@ def cmd_status(args) -> int:
             print("    never fetched yet (aggregator run)")
             continue
         status = r["last_status"] if r["last_status"] is not None else "no answer"
-        print(f"    last status:  {status}, {r['entries']} entries stored")
+        print(f"    last status:  {status}, {plural(r['entries'], 'entry', 'entries')} stored")
         if r["last_error"]:
             print(f"    last error:   {r['last_error']}"
                   + (f" ({r['failures']} failures in a row)" if r["failures"] > 1 else ""))
-        print(f"    last success: {_when(st.last_success) or 'never'}")
+        print(f"    last success: {_when(st.last_success, tz) or 'never'}")
         if r["gone"]:
             print("    gone: the server said 410; not fetched until its url changes in the config")
         else:
-            due = "now" if r["due_now"] else _when(st.next_due)
+            due = "now" if r["due_now"] else _when(st.next_due, tz)
             print(f"    next due:     {due}" + ("  (backing off)" if r["health"] == "backing-off"
                                                 else ""))
     bad = sum(1 for r in rows if r["health"] in ("gone", "failing", "backing-off"))
     moved = sum(1 for r in rows if r["moved_to"])
-    print(f"\n{len(rows)} feeds, {bad} with problems, {moved} moved")
+    print(f"\n{plural(len(rows), 'feed', 'feeds')}, {bad} with problems, {moved} moved"
+          f" (times in {config.site.timezone or 'UTC'})")
     return EXIT_OK
 
 
@@ -230,7 +248,7 @@ def cmd_add(args) -> int:
             found, title = discover_feed(target, settings)
         except FetchError as e:
             print(f"aggregator feeds add: {e} (use --no-fetch to add it anyway)", file=sys.stderr)
-            return EXIT_FAILED
+            return EXIT_USAGE
         if found != target:
             print(f"found the feed {found} on the page {target}")
             url = found
@@ -252,7 +270,7 @@ def cmd_remove(args) -> int:
     if removed is None:
         print(f"aggregator feeds remove: no feed {args.url!r} in {args.config} "
               "(aggregator feeds list shows them)", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
     print(f"removed {removed.get('name') or removed.get('url')} from {args.config}")
     return EXIT_OK
 
@@ -271,7 +289,7 @@ def cmd_import(args) -> int:
         return EXIT_OK
     with _editing(args.config):
         added, skipped = add_feeds(args.config, feeds)
-    print(f"imported {len(added)} feeds from {args.opml} into {args.config}"
+    print(f"imported {plural(len(added), 'feed', 'feeds')} from {args.opml} into {args.config}"
           + (f", skipped {len(skipped)} already listed" if skipped else ""))
     return EXIT_OK
 
@@ -286,7 +304,7 @@ def cmd_export(args) -> int:
     text = to_opml(views, config.site.title, _now())
     if args.output:
         args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {len(views)} feeds to {args.output}", file=sys.stderr)
+        print(f"wrote {plural(len(views), 'feed', 'feeds')} to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -315,5 +333,5 @@ def _apply_moves(args) -> int:
     editor.save()
     for f, new in moves:
         print(f"{f.id}: {f.url} -> {new}")
-    print(f"updated {len(moves)} feed URLs in {config.path}")
+    print(f"updated {plural(len(moves), 'feed URL', 'feed URLs')} in {config.path}")
     return EXIT_OK

@@ -3,10 +3,11 @@
 Exit codes (also in ``aggregator --help``):
   0  done (some feeds may have failed: see the summary and ``aggregator status``)
   1  the store or the site could not be written, or some --jsonl input lines were bad
-  2  bad configuration or bad command-line usage
+  2  bad configuration or bad command-line usage (a feed to add that is not a feed, a feed to
+     remove that is not listed, serve's port taken)
   75 another run holds the store (cron: try again next time; ``--wait`` waits instead); on a
      PostgreSQL store, another ``render`` is building the site
-  130 interrupted
+  130 interrupted (serve stopped by SIGTERM exits 0)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from ..errors import AggregatorError, ConfigError, RenderError, StoreError
+from ..i18n import plural_en as plural
 from ..store.lock import Busy
 from .progress import CountBar, Heartbeat, Progress
 
@@ -33,8 +35,9 @@ examples:
   aggregator run                          fetch every due feed, store, render the site
   aggregator run --config examples/offline.yaml --output /tmp/site
   aggregator render                       re-render the site from the store, no fetching
-  aggregator check                        validate config.yaml (exit 2 and the key's path if bad)
-  aggregator serve                        run on the schedule in config.yaml until Ctrl-C
+  aggregator check                        validate config.yaml (exit 2 and every problem if bad)
+  aggregator serve                        run on the schedule until Ctrl-C; the site on
+                                          http://127.0.0.1:8000/ (--port, --bind, --no-http)
   aggregator status                       each feed's health, next fetch, errors
   aggregator detect "பொதுமக்களுக்கு SLAF அறிவுறுத்தல்"
   echo '{"text": "mama gedara yanawa"}' | aggregator detect --jsonl
@@ -44,9 +47,10 @@ examples:
 exit codes:
   0    done; some feeds may have failed (the summary says which)
   1    the store or the site could not be written; bad lines in --jsonl input
-  2    bad configuration or usage
+  2    bad configuration or usage (feeds add: not a feed; feeds remove: not listed;
+       serve: its port is taken)
   75   another run (or render) holds the store: nothing was done; --wait waits for it
-  130  interrupted
+  130  interrupted (Ctrl-C; serve stopped by SIGTERM exits 0)
 
 One run at a time per SQLite store: run, render and serve's runs never overlap. On a PostgreSQL
 store (storage.url) several runs share the due feeds, one groups stories at a time, and one builds
@@ -124,10 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
                                    "when something is wrong.")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("serve", parents=[common], help="run on the schedule from the config",
+    p = sub.add_parser("serve", parents=[common],
+                       help="run on the schedule from the config and serve the site locally",
                        description="Run the job now and then on schedule.interval or schedule.cron, "
-                                   "never two runs at once; stops cleanly on Ctrl-C or SIGTERM.")
+                                   "never two runs at once, and serve the built site read-only on "
+                                   "http://127.0.0.1:8000/ (a local preview; the search page needs "
+                                   "the site served over http). Stops cleanly on Ctrl-C (exit 130) "
+                                   "or SIGTERM (exit 0) after the current run.")
     p.add_argument("-o", "--output", type=Path, help="output folder (default: site.output)")
+    p.add_argument("--port", type=int, default=8000, help="port of the preview (default: 8000)")
+    p.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
+                   help="address to listen on (default: 127.0.0.1, this machine only; "
+                        "0.0.0.0 lets other machines see it)")
+    p.add_argument("--no-http", action="store_true", help="run on schedule only, serve nothing")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("detect", parents=[common], help="detect the language of text",
@@ -214,9 +227,22 @@ def _load(args):
 def cmd_check(args) -> int:
     config = _load(args)
     if args.quiet < 1:
-        print(f"{config.path}: ok — {len(config.feeds)} feeds, {len(config.topics)} topics, "
+        print(f"{config.path}: ok — {plural(len(config.feeds), 'feed', 'feeds')}, "
+              f"{plural(len(config.topics), 'topic', 'topics')}, "
               f"site into {config.site.output}, store {_store_name(config.storage)}")
+    for warning in config_warnings(config):
+        print(f"aggregator check: warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+def config_warnings(config) -> list[str]:
+    """What is valid but probably not what the user wants (``check`` prints it)."""
+    out = []
+    if not config.site.base_url:
+        out.append(f"{config.path}: site.base_url is empty: atom.xml and feed.json then carry "
+                   "relative links, which feed readers cannot follow; set it to the address the "
+                   "site is published at (e.g. https://example.org/digest/; README: Publishing)")
+    return out
 
 
 def _store_name(storage) -> str:
@@ -264,9 +290,12 @@ def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True,
         skipped += f" ({', '.join(f'{n} {word}' for word, n in unwell.items())})"
     if summary.feeds_elsewhere:
         skipped += f", {summary.feeds_elsewhere} fetched by other runs"
-    line = (f"{summary.feeds_ok} feeds ok, {summary.feeds_not_modified} not modified, "
-            f"{summary.feeds_failed} failed, {skipped}; "
-            f"{summary.new_entries} new entries; {pages} ({time.monotonic() - started:.1f}s)")
+    pruned = (f"; {plural(summary.pruned_entries, 'old entry', 'old entries')} deleted "
+              f"(storage.keep_days)" if summary.pruned_entries else "")
+    line = (f"{plural(summary.feeds_ok, 'feed', 'feeds')} ok, {summary.feeds_not_modified} not "
+            f"modified, {summary.feeds_failed} failed, {skipped}; "
+            f"{plural(summary.new_entries, 'new entry', 'new entries')}{pruned}; {pages} "
+            f"({time.monotonic() - started:.1f}s)")
     if summary.failures and quiet < 1:
         line += "\nfailed: " + "; ".join(f"{fid} ({err})" for fid, err in summary.failures[:10])
         if len(summary.failures) > 10:
@@ -289,10 +318,12 @@ def _build(config, store, changed: bool, wait: float | None, on_stage) -> str:
             result = pipeline.build_site(config, store, on_stage=on_stage)
     except Busy as e:  # the holder, or the next run, builds what this one stored
         return f"site left to the build in progress ({e.holder.describe()})"
-    return (f"{result.pages_written} pages written, {result.pages_unchanged} unchanged, "
-            f"into {config.site.output}")
+    return pages_line(result, config.site.output)
 
 
+def pages_line(result, output) -> str:
+    return (f"{plural(result.pages_written, 'page', 'pages')} written, "
+            f"{result.pages_unchanged} unchanged, into {output}")
 class _locked:
     """Hold ``store``'s run lock (see ``store.lock``), saying so when we wait for it. A store
     that several runs share has no run lock: they take turns at grouping and building only
@@ -375,16 +406,27 @@ def cmd_render(args) -> int:
         pipeline.group_stories(store, pipeline.utcnow(), beat.at)
         result = pipeline.build_site(config, store, on_stage=beat.at)
     if args.quiet < 1:
-        print(f"{result.pages_written} pages written, {result.pages_unchanged} unchanged, "
-              f"into {config.site.output}")
+        print(pages_line(result, config.site.output))
     return EXIT_OK
 
 
 def cmd_serve(args) -> int:
-    from .serve import serve
+    from .serve import serve, site_server
 
     config = _load(args)
-    return serve(config, lambda: run_once(_load(args), quiet=args.quiet, verbose=args.verbose))
+    httpd = None
+    if not args.no_http:
+        if not 0 <= args.port <= 65535:
+            print(f"aggregator serve: --port {args.port} is not a port (0-65535)", file=sys.stderr)
+            return EXIT_CONFIG
+        try:
+            httpd = site_server(config.site.output, args.bind, args.port)
+        except OSError as e:
+            print(f"aggregator serve: cannot listen on {args.bind}:{args.port}: "
+                  f"{e.strerror or e} (another --port, or --no-http)", file=sys.stderr)
+            return EXIT_CONFIG
+    return serve(config, lambda: run_once(_load(args), quiet=args.quiet, verbose=args.verbose),
+                 httpd=httpd, quiet=args.quiet)
 
 
 def _read_jsonl(fields: tuple[str, ...]):

@@ -234,6 +234,10 @@ def html_to_text(html: str) -> str:
 _MEDIA_KEEP = {"img", "iframe", "video", "audio", "picture"}
 
 
+# Elements whose children are elements only (text in them is inter-element whitespace).
+_NO_TEXT = {"ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "tr", "colgroup"}
+
+
 def excerpt_html(html: str, chars: int, *, sanitized: bool = False) -> str:
     """A sanitised excerpt of about ``chars`` characters of text, cut at a word boundary.
 
@@ -257,8 +261,15 @@ def excerpt_html(html: str, chars: int, *, sanitized: bool = False) -> str:
                     state["left"] -= len(_WS.sub(" ", c))
                     kept.append(c)
                     continue
-                kept.append(_cut_words(c, state["left"]) + "…")
                 state["cut"] = True
+                if el.tag in _NO_TEXT:
+                    # whitespace between </li> and <li>: text cannot stand there (a bare "…"
+                    # directly inside <ul> is invalid); the ellipsis goes into the last item
+                    last = next((k for k in reversed(kept) if isinstance(k, Element)), None)
+                    if last is not None and last.tag not in VOID:
+                        last.children.append("…")
+                    break
+                kept.append(_cut_words(c, state["left"]) + "…")
                 break
             if c.tag in _MEDIA_KEEP:
                 if state["media"]:

@@ -18,26 +18,31 @@ import gc
 import hashlib
 import importlib.resources
 import inspect
+import json
+import logging
+import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Mapping
 
 import jinja2
 from markupsafe import Markup
 
+from .. import i18n
 from ..errors import RenderError
 from ..models import SiteData
-from .. import i18n
-from . import feeds_out, plan, views
+from . import feeds_out, plan, search_index, views
 from .plan import OTHER, Page, Planner, digest
 from .publish import Publisher
 
 __all__ = ["build_site", "RenderResult", "default_templates_dir"]
 
+log = logging.getLogger("aggregator.render")
+
 RENDER_VERSION = "1"  # bump when the output changes in a way fingerprints cannot see
 FEED_LIMIT = 100  # entries in atom.xml / feed.json
-STATIC = ("style.css",)  # copied from the templates folder to the site's top
+STATIC = ("style.css", "search.js")  # copied from the templates folder to the site's top
 # Stands for the path up to the site's top inside cached entry HTML; feed text cannot hold it
 # (views.clean drops NUL), so replacing it is safe.
 ROOT = "\x00root\x00/"
@@ -113,19 +118,26 @@ def _timezone(site: Any) -> tzinfo:
 
 def build_site(data: SiteData, site: Any, *, now: datetime,
                templates_dir: Path | None = None,
-               extra_files: Mapping[str, str | bytes] = {}) -> RenderResult:
-    """Render ``data`` into ``site.output`` and publish it atomically (see the module doc)."""
+               extra_files: Mapping[str, str | bytes] = {},
+               keep_archive_before: datetime | None = None) -> RenderResult:
+    """Render ``data`` into ``site.output`` and publish it atomically (see the module doc).
+
+    ``keep_archive_before``: the published archive pages of days before this stay as they are
+    (retention pruned their entries from the store; ``storage.keep_archive``); by default a
+    day with no entry left loses its page."""
     # The input (tens of thousands of entries) lives for the whole build: keep the cyclic
     # garbage collector from rescanning it at every collection (a third of an incremental build).
     gc.freeze()
     try:
-        return _build(data, site, now=now, templates_dir=templates_dir, extra_files=extra_files)
+        return _build(data, site, now=now, templates_dir=templates_dir, extra_files=extra_files,
+                      keep_archive_before=keep_archive_before)
     finally:
         gc.unfreeze()
 
 
 def _build(data: SiteData, site: Any, *, now: datetime, templates_dir: Path | None,
-           extra_files: Mapping[str, str | bytes]) -> RenderResult:
+           extra_files: Mapping[str, str | bytes],
+           keep_archive_before: datetime | None = None) -> RenderResult:
     templates_dir = Path(templates_dir) if templates_dir else default_templates_dir()
     if not (templates_dir / "base.html").is_file():
         raise RenderError(f"{templates_dir}: no templates there (base.html missing)")
@@ -159,7 +171,10 @@ def _build(data: SiteData, site: Any, *, now: datetime, templates_dir: Path | No
                 html = ctx.render(page)
                 rendered += 1
                 pub.write(rel, html.encode("utf-8"), fp)
+        if keep_archive_before is not None:
+            _keep_old_days(pub, keep_archive_before.astimezone(tz).date())
         _write_feeds(pub, planner, site, data, chrome)
+        _write_search(pub, planner, pages, page_fps, data, chrome)
         for name in STATIC:
             blob = (templates_dir / name).read_bytes()
             pub.write(name, blob, digest(blob))
@@ -188,6 +203,61 @@ def _with_content(entries: list, data: SiteData) -> list:
     content = data.load_content([e.id for e in entries if e.id is not None])
     return [replace(e, content_html=content.get(e.id, "")) if e.id in content else e
             for e in entries]
+
+
+_DAY_PAGE = re.compile(r"^(?:ui/[a-z]{2,3}/)?archive/(\d{4}-\d{2}-\d{2})(?:\.page-\d+)?\.html$")
+
+
+def _keep_old_days(pub: Publisher, before: date) -> None:
+    """Keep the published pages of days before ``before`` that this build did not write."""
+    for rel, fp in list(pub.old.items()):
+        m = _DAY_PAGE.match(rel)
+        if m and rel not in pub.new and date.fromisoformat(m.group(1)) < before:
+            pub.reuse(rel, fp)
+
+
+def _write_search(pub: Publisher, planner: Planner, pages: list[Page], page_fps: dict,
+                  data: SiteData, chrome: str) -> None:
+    """The search index in ``pagefind/``: a shard per month of day pages, each rebuilt only
+    when one of its day pages changed (``search_index``)."""
+    prefix = search_index.INDEX_DIR + "/"
+    if not search_index.available():
+        log.warning("search: Pagefind is not installed (pip install 'pagefind[bin]'); "
+                    "the site is built without its search index")
+        return
+    days = [p for p in pages if p.kind == "day"]
+    months: dict[str, list[Page]] = {}
+    for p in days:
+        months.setdefault(p.key[:7], []).append(p)
+    located = search_index.locations(days)
+    by_shard: dict[str, list] = {}
+    for url, e in located.values():
+        by_shard.setdefault(search_index.shard_of(url), []).append((url, e))
+    feed_names = {f.source.id: views.clean(f.source.name) for f in data.feeds}
+    old_by_shard: dict[str, list[str]] = {}
+    for rel in pub.old:
+        if rel.startswith(prefix) and rel.count("/") >= 2:
+            old_by_shard.setdefault(rel.split("/")[1], []).append(rel)
+    todo: dict[str, list] = {}
+    fps: dict[str, str] = {}
+    newest = max(months, default=None)  # carries Pagefind's code (search_index.CODE)
+    pagefind_version = search_index.version()
+    for month in sorted(months, reverse=True):
+        fp = fps[month] = digest(chrome, "search", search_index.INDEX_LANGUAGE, pagefind_version,
+                                 month, month == newest,
+                                 *(f"{p.path}\x1f{page_fps[id(p)]}" for p in months[month]))
+        old = old_by_shard.get(month, [])
+        if old and all(pub.old[rel] == fp and (pub.output / rel).is_file() for rel in old):
+            for rel in old:
+                pub.reuse(rel, fp)
+        else:
+            todo[month] = search_index.records(planner, by_shard.get(month, []), feed_names)
+    if todo:
+        for month, files in search_index.build_shards(todo, code=newest).items():
+            for rel, blob in files.items():
+                pub.write(f"{prefix}{month}/{rel}", blob, fps[month])
+    shards = json.dumps({"shards": sorted(months, reverse=True)}).encode()
+    pub.write(prefix + "shards.json", shards, digest(shards.decode()))
 
 
 def _write_feeds(pub: Publisher, planner: Planner, site: Any, data: SiteData, chrome: str) -> None:
@@ -242,16 +312,17 @@ class _Context:
     def public_error(self, state) -> str:
         return views.public_error(state, self.tr)
 
-    def entry_html(self, it, level: int) -> Markup:
+    def entry_html(self, it, level: int, dated: bool = False) -> Markup:
         """An entry's article, rendered once and reused on every page and heading level.
 
         Links inside it start with ``ROOT`` and are made relative per page afterwards; its
         heading level is ``LEVEL`` until it is placed. The most recently used are kept.
+        ``dated``: show the date with the time (where no day heading gives it: the front page).
         """
-        key = (id(it.e), tuple(id(v) for v in it.versions))
+        key = (id(it.e), tuple(id(v) for v in it.versions), dated)
         html = self._entries.get_or_make(key, lambda: self._entry_template.render(
             it=it, level=Markup(LEVEL), ui=self.ui, tr=self.tr, ui_root=ROOT + self.prefix,
-            versions_html=self.versions_html))
+            versions_html=self.versions_html, dated=dated))
         return Markup(html.replace(LEVEL, str(level)))
 
     def versions_html(self, entries) -> Markup:
@@ -266,6 +337,15 @@ class _Context:
         lines = [self._versions.get_or_make(id(e), lambda: make(v=self.views.entry(e), ui_root=ui_root))
                  for e in entries]
         return Markup("\n".join(lines))
+
+    def search_words(self) -> dict:
+        """What the search page's script shows, in this interface language."""
+        tr = self.tr
+        return {"ui": self.ui, "languages": {c: tr.language(c) for c in self.site.languages},
+                "topics": dict(self.topic_names), "found": tr.plural_forms("search_found"),
+                "none": tr("search_none"), "ready": tr("search_ready"),
+                "searching": tr("searching"), "needs_js": tr("search_needs_js"),
+                "timezone": str(getattr(self.site, "timezone", "") or "UTC")}
 
     def render(self, page: Page) -> str:
         depth = (self.prefix + page.path).count("/")
@@ -285,8 +365,11 @@ class _Context:
             "groups": groups, "has_opml": self.has_opml, "topic_names": self.topic_names,
             "views": self.views, "extra": page.extra, "http_url": views.http_url,
             "public_error": self.public_error,
+            "when": lambda dt: views.when(dt, self.tr),
             "feed_language": plan.feed_view_language, "topics": self.data.topics,
         }
+        if page.kind == "search":
+            ctx["search_words"] = self.search_words()
         try:
             html = self.env.get_template(page.template).render(ctx)
         except jinja2.TemplateError as e:

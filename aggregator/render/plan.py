@@ -21,6 +21,8 @@ from ..models import Entry, FeedView, SiteData
 
 OTHER = "other"
 MAX_VERSIONS = 12  # versions listed under a story
+TOP_STORIES = 8  # stories at the top of the front page
+LATEST_PER_LANGUAGE = 8  # each language's latest items on the front page
 
 
 def digest(*parts: object) -> str:
@@ -37,7 +39,7 @@ def entry_fingerprint(e: Entry, full_content: bool) -> str:
     text = "\x1f".join((e.feed_id, e.guid, e.title, e.link or "", body, e.author or "",
                         e.published.isoformat(), e.lang, e.topic, "\x1e".join(e.categories),
                         segs, e.story or "", e.original_title or "", e.legacy_encoding or "",
-                        "r" if e.romanized else ""))
+                        "r" if e.romanized else "", e.image or ""))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -170,18 +172,47 @@ class Planner:
             out[self.day[id(e)]].append(e)
         return out
 
+    def top_stories(self, window: Sequence[Entry]) -> list[Item]:
+        """The stories of the window told by several sources or in several languages, each
+        once with its versions: most languages first, then most sources, then the newest."""
+        ranked = []
+        for it in self.items(window):
+            if not it.versions:
+                continue
+            members = self.stories[it.entry.story or ""]
+            langs = {e.lang for e in members}
+            feeds = {e.feed_id for e in members}
+            if len(langs) > 1 or len(feeds) > 1:
+                ranked.append(((len(langs), len(feeds), it.entry.published), it))
+        ranked.sort(key=lambda r: r[0], reverse=True)
+        return [it for _, it in ranked[:TOP_STORIES]]
+
+    def front_page(self, by_lang: Mapping[str, list[Entry]]) -> Page:
+        """The digest: the top stories, then each configured language's latest items, however
+        old they are (a language whose feeds are slower is never pushed off the page)."""
+        top = self.top_stories(self.window())
+        shown = {id(e) for it in top for e in (it.entry, *it.versions)}
+        sections = []
+        for lang in self.languages:
+            fresh = [e for e in by_lang.get(lang, ()) if id(e) not in shown]
+            items = self.items(fresh[:LATEST_PER_LANGUAGE * (MAX_VERSIONS + 1)])[:LATEST_PER_LANGUAGE]
+            # a story told in two languages shows once, in the first language's section
+            shown.update(id(e) for it in items for e in (it.entry, *it.versions))
+            sections.append((lang, tuple(items), len(by_lang.get(lang, ()))))
+        everything = tuple(top) + tuple(it for _, items, _ in sections for it in items)
+        extra = {"top": tuple(top), "latest": tuple(sections)}
+        return Page(path="index.html", template="index.html", kind="index", items=everything,
+                    extra=extra, extra_fp=digest(len(top), *((l, len(i), n) for l, i, n in sections)))
+
     def pages(self) -> list[Page]:
         pages: list[Page] = []
-        grouping = ("date", "topic", "language")
-        window = self.window()
-        pages += self.paginate(self.items(window), "index.html", "", template="index.html",
-                               kind="index", grouping=grouping)
         by_lang: dict[str, list[Entry]] = defaultdict(list)
         by_topic: dict[str, list[Entry]] = defaultdict(list)
         topic = self.topic
         for e in self.entries:  # one pass, newest first within each list
             by_lang[e.lang].append(e)
             by_topic[topic[id(e)]].append(e)
+        pages.append(self.front_page(by_lang))
         for lang in self.languages:
             pages += self.paginate(self.items(by_lang[lang]), f"{lang}/index.html", f"{lang}/",
                                    template="language.html", kind="language", key=lang,
@@ -206,7 +237,10 @@ class Planner:
             fpages[0] = replace(fpages[0], extra={"feed": fv, "count": len(by_feed[fid])},
                                 extra_fp=digest(fv, len(by_feed[fid])))
             pages += fpages
-        feed_rows = tuple((fv, len(by_feed[fv.source.id])) for fv in self.data.feeds)
+        # (feed, entries, its newest entry's time): "Last update" is the feed's news, not our fetch
+        feed_rows = tuple((fv, len(by_feed[fv.source.id]),
+                           by_feed[fv.source.id][0].published if by_feed[fv.source.id] else None)
+                          for fv in self.data.feeds)
         pages.append(Page(path="feeds.html", template="feeds.html", kind="feeds",
                           extra={"feeds": feed_rows}, extra_fp=digest(feed_rows)))
         days = self.by_day()
@@ -219,6 +253,9 @@ class Planner:
                                    f"archive/{d.isoformat()}.", "-", template="day.html", kind="day",
                                    key=d.isoformat(), grouping=("topic", "language"),
                                    extra=extra, extra_fp=digest(prev_day, next_day))
+        search_topics = (*self.topic_ids, OTHER)
+        pages.append(Page(path="search.html", template="search.html", kind="search",
+                          extra={"topics": search_topics}, extra_fp=digest(search_topics)))
         day_rows = tuple((d, len(days[d])) for d in reversed(ordered))
         pages.append(Page(path="archive/index.html", template="archive.html", kind="archive",
                           extra={"days": day_rows}, extra_fp=digest(day_rows)))

@@ -79,6 +79,7 @@ class EntryView:
     legacy_encoding: str
     published: datetime
     tr: Translator
+    image: str | None = None  # the thumbnail's http(s) URL
     day: date | None = None  # the day, when the feed gave a date without a time (``feed_day``)
 
     # Formatted on first use: an entry shown only as another version of a story never shows
@@ -103,6 +104,15 @@ def feed_day(published: datetime) -> date | None:
     if utc.hour or utc.minute or utc.second or utc.microsecond:
         return None
     return utc.date()
+
+
+def when(published: datetime, tr: Translator) -> tuple[str, str]:
+    """(ISO value for ``<time datetime>``, text) of an entry's time as the pages show it: the
+    date alone when the feed gave no time (``feed_day``), else date and time in the site's zone."""
+    day = feed_day(published)
+    if day:
+        return day.isoformat(), tr.date(day, "medium")
+    return published.isoformat(), tr.datetime(published)
 
 
 class LRU(OrderedDict):
@@ -211,7 +221,8 @@ class Views:
             author=clean(e.author), iso=day.isoformat() if day else e.published.isoformat(),
             published=e.published, day=day, tr=tr,
             topic_id=topic, topic_name=self.topic_names[topic], lang_name=tr.language(lang),
-            body=Markup(clean(body)), more=more, anchor=anchor,
+            body=Markup(_title_frames(clean(body), clean(e.title))), more=more, anchor=anchor,
+            image=http_url(e.image),
             original_title=clean(e.original_title), legacy_encoding=clean(e.legacy_encoding))
         return v
 
@@ -266,6 +277,27 @@ class Views:
                 g.items = [self.item(it) for it in buckets[key]]
             out.append(g)
         return out
+
+
+_FRAME = re.compile(r"<iframe\b([^>]*)>")
+_FRAME_TITLE = re.compile(r'\stitle="[^"]*"')
+
+
+def _title_frames(html: str, title: str) -> str:
+    """Each embedded player titled after its entry ("Video: <title>"), not the player's own
+    "YouTube video player" that every embed shares: a screen reader's list of frames, and
+    axe's frame-title-unique, need to tell them apart."""
+    if "<iframe" not in html:
+        return html
+    count = [0]
+
+    def one(m: re.Match) -> str:
+        count[0] += 1
+        n = f" {count[0]}" if count[0] > 1 else ""
+        label = escape(f"Video{n}: {title}" if title else f"Video{n}")
+        return f'<iframe{_FRAME_TITLE.sub("", m.group(1))} title="{label}">'
+
+    return _FRAME.sub(one, html)
 
 
 def _anchor(feed_id: str, guid: str) -> str:

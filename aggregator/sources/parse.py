@@ -25,6 +25,7 @@ import feedparser
 
 from ..errors import ParseError
 from ..models import ParsedEntry, ParsedFeed
+from . import media
 
 # Warnings that say nothing about the entries: a missing or generic
 # Content-Type (local files, sloppy servers) or a charset the document overrides.
@@ -157,7 +158,8 @@ def _entry(e: Mapping[str, Any], feed_link: str | None, feed_lang: str | None,
     author = _author(e)
     return ParsedEntry(guid=_guid(str(guid)), title=title, link=link, summary=summary,
                        content=content, author=author, published=published, updated=updated,
-                       categories=categories, language=lang, base=base)
+                       categories=categories, language=lang, base=base,
+                       image=media.feed_image(e, link or feed_link))
 
 
 def _author(e: Mapping[str, Any]) -> str | None:
@@ -254,7 +256,8 @@ def _parse_json_feed(content: bytes, url: str | None, limits: _Limits) -> Parsed
             guid=guid, title=title, link=link, summary=summary, content=str(content_html),
             author=_text(author) or None, published=published,
             updated=limits.date(_iso(item.get("date_modified"))),
-            categories=tags, language=item.get("language") or feed_lang, base=link or home))
+            categories=tags, language=item.get("language") or feed_lang, base=link or home,
+            image=media.image_url(item.get("image") or item.get("banner_image"), link or home)))
     return ParsedFeed(title=_text(doc.get("title")) or (url or "untitled feed"), link=home,
                       language=feed_lang, entries=tuple(entries))
 

@@ -150,6 +150,14 @@ class Store(Protocol):
 
     def entry_count(self) -> int: ...
 
+    # retention
+    def prune_entries(self, published_before: datetime) -> int:
+        """Delete the entries published before ``published_before``, all or none (the site is
+        marked stale first: it shows them until the next build); returns how many."""
+
+    def oldest_published(self) -> datetime | None:
+        """The publication time of the oldest stored entry, None when there are none."""
+
     # the whole store (aggregator migrate)
     def counts(self) -> StoreCounts: ...
 

@@ -10,7 +10,7 @@ The dialects differ only where written here: the row id column, BLOB vs BYTEA, R
 PRECISION. Times are ISO-8601 UTC text in both (the same values, the same order and the same
 conversion code; ``migrate`` copies them byte for byte), booleans are integers in both.
 
-PostgreSQL stores begin at schema 4: the steps before it are SQLite's alone.
+PostgreSQL stores begin at schema 5: the steps before it are SQLite's alone.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable, Sequence, Union
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DIALECTS = ("sqlite", "postgres")
 EARLIEST = "1990-01-01"  # stored dates before this are a feed's nonsense (schema 3)
 
@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS entries (
     story TEXT, features {blob},
     content_hash TEXT NOT NULL,
     grouped INTEGER NOT NULL DEFAULT 1,
+    image TEXT,
     UNIQUE (feed_id, guid)
 );
 CREATE INDEX IF NOT EXISTS entries_published ON entries (published DESC);
@@ -73,7 +74,7 @@ CREATE TABLE IF NOT EXISTS feed_claims (
     done_at TEXT
 );
 """
-# feed_claims (schema 4): which worker fetches a feed now (until its lease ends) and when a worker
+# feed_claims (schema 5): which worker fetches a feed now (until its lease ends) and when a worker
 # last finished it, so that workers sharing a store never fetch a feed twice in one cycle
 # (Store.claim_feeds). Never copied by ``migrate``: it describes runs, not what is stored.
 _CLAIMS = _TABLES[_TABLES.index("CREATE TABLE IF NOT EXISTS feed_claims"):]
@@ -161,6 +162,11 @@ def _error_kinds(db: Db) -> None:
                "AND last_error IS NOT NULL")
 
 
+def _add_image(db: Db) -> None:
+    if "image" not in db.columns("entries"):
+        db.execute("ALTER TABLE entries ADD COLUMN image TEXT")
+
+
 def _drop_link_key(db: Db) -> None:
     """The column schema 2 stopped writing goes, where SQLite can drop a column (3.35+)."""
     import sqlite3
@@ -178,7 +184,9 @@ STEPS: tuple[Step, ...] = (
             "outside 1990 .. first seen + 1 day become the time the entry was first seen",
          sqlite=(_add_columns, "UPDATE entries SET grouped = 0 WHERE story IS NULL", _repair_dates,
                  _error_kinds)),
-    Step(4, "feed_claims: workers sharing a store claim the feeds they fetch; the link_key column "
+    Step(4, "entries.image (the URL of an entry's picture, for its thumbnail)",
+         sqlite=(_add_image,)),
+    Step(5, "feed_claims: workers sharing a store claim the feeds they fetch; the link_key column "
             "of stores begun at schema 1 is dropped",
          sqlite=(*_statements(_CLAIMS), _drop_link_key)),
 )

@@ -29,12 +29,12 @@ from ..models import (Claim, Entry, EntryText, FeedState, Segment, StoreCounts, 
 ENTRY_COLS = ("feed_id", "guid", "link", "title", "original_title", "summary_html",
               "content_html", "author", "published", "first_seen", "lang", "lang_confidence",
               "romanized", "legacy_encoding", "segments", "topic", "topic_confidence",
-              "topic_why", "categories", "story", "features", "content_hash")
+              "topic_why", "categories", "story", "features", "content_hash", "image")
 STATE_COLS = tuple(f.name for f in fields(FeedState) if f.name != "entry_count")
 _TIME_STATE = {"last_attempt", "last_success", "next_due", "hold_until"}
 _READ_COLS = ("id, feed_id, guid, link, title, original_title, summary_html, {content}, author, "
               "published, lang, lang_confidence, romanized, legacy_encoding, segments, topic, "
-              "topic_confidence, topic_why, categories, story")
+              "topic_confidence, topic_why, categories, story, image")
 CHUNK = 500  # ids per "IN (...)" and rows per read of a long query
 T = TypeVar("T")
 
@@ -335,7 +335,7 @@ class SQLStore:
                 e.summary_html, e.content_html, e.author, iso(e.published), iso(first_seen), e.lang,
                 e.lang_confidence, int(e.romanized), e.legacy_encoding, segs, e.topic,
                 e.topic_confidence, e.topic_why, json.dumps(list(e.categories), ensure_ascii=False),
-                e.story, features, chash]
+                e.story, features, chash, e.image]
 
     @staticmethod
     def _entry(r: Sequence[Any]) -> Entry:
@@ -345,7 +345,7 @@ class SQLStore:
             lang=r[10], lang_confidence=r[11], romanized=bool(r[12]), legacy_encoding=r[13],
             segments=tuple(Segment(a, b, c) for a, b, c in json.loads(r[14])),
             topic=r[15], topic_confidence=r[16], topic_why=r[17],
-            categories=tuple(json.loads(r[18])), story=r[19])
+            categories=tuple(json.loads(r[18])), story=r[19], image=r[20])
 
     @guarded("read entries")
     def entries(self, *, since: datetime | None = None, limit: int | None = None,
@@ -427,6 +427,25 @@ class SQLStore:
         with self.tx() as x:
             return x("SELECT COUNT(*) FROM entries").fetchone()[0]
 
+    # -- retention ---------------------------------------------------------------------------
+
+    @guarded("delete old entries")
+    def prune_entries(self, published_before: datetime) -> int:
+        with self.tx() as x:
+            old = x("SELECT COUNT(*) FROM entries WHERE published < ?",
+                    (iso(published_before),)).fetchone()[0]
+        if not old:
+            return 0
+        self.mark_site_stale()  # first: the site shows them until the next build
+        with self.tx() as x:
+            return x("DELETE FROM entries WHERE published < ?", (iso(published_before),)).rowcount
+
+    @guarded("read entries")
+    def oldest_published(self) -> datetime | None:
+        with self.tx() as x:
+            row = x("SELECT MIN(published) FROM entries").fetchone()
+        return from_iso(row[0]) if row and row[0] is not None else None
+
     # -- the whole store, for migrate ------------------------------------------------------
 
     @guarded("read the store")
@@ -445,8 +464,8 @@ class SQLStore:
         cols = _READ_COLS.format(content="content_html")
         for r in self.stream(f"SELECT {cols}, content_hash, features, first_seen, grouped "
                              "FROM entries ORDER BY id"):
-            yield StoredEntry(entry=self._entry(r), content_hash=r[20], features=_bytes(r[21]),
-                              first_seen=from_iso(r[22]), grouped=bool(r[23]))
+            yield StoredEntry(entry=self._entry(r), content_hash=r[21], features=_bytes(r[22]),
+                              first_seen=from_iso(r[23]), grouped=bool(r[24]))
 
     @guarded("store entries")
     def add_stored_entries(self, items: Sequence[StoredEntry]) -> None:
