@@ -48,8 +48,8 @@ STATIC = ("style.css", "search.js")  # copied from the templates folder to the s
 ROOT = "\x00root\x00/"
 # Stands for an entry's heading level in cached entry HTML (one rendering serves every level).
 LEVEL = "\x00level\x00"
-CACHE_ENTRIES = 2048  # rendered entries kept per interface language
-CACHE_VERSIONS = 4096  # rendered version lines kept per interface language (16,384: 19 MB more, no faster)
+CACHE_ENTRIES = 2048  # rendered articles kept (for every interface language at once)
+CACHE_VERSIONS = 4096  # rendered version lines kept (16,384: 19 MB more, no faster)
 
 
 @dataclass(frozen=True)
@@ -159,13 +159,17 @@ def _build(data: SiteData, site: Any, *, now: datetime, templates_dir: Path | No
     # then come close together, so the bounded caches of rendered entries keep hitting.
     pages.sort(key=_recency, reverse=True)
     page_fps = {id(page): page.fingerprint() for page in pages}  # the same in every UI language
+    # a page in every interface language before the next page: an entry is rendered once for
+    # all of them (_Fragments), and its rendering is still in the cache for the next language
+    fragments = _Fragments(env, views.EntryViews(feeds=data.feeds, topics=data.topics,
+                                                 full_content=site.full_content))
+    contexts = [_Context(site, data, ui, uis, ui_main, tz, planner, env, extra_files, fragments)
+                for ui in uis]
     try:
-        for ui in uis:
-            prefix = "" if ui == ui_main else f"ui/{ui}/"
-            ctx = _Context(site, data, ui, uis, ui_main, tz, planner, env, extra_files)
-            for page in pages:
-                rel = prefix + page.path
-                fp = digest(chrome, ui, page_fps[id(page)])
+        for page in pages:
+            for ctx in contexts:
+                rel = ctx.prefix + page.path
+                fp = digest(chrome, ctx.ui, page_fps[id(page)])
                 if pub.reuse(rel, fp):
                     continue
                 html = ctx.render(page)
@@ -289,41 +293,28 @@ def _write_feeds(pub: Publisher, planner: Planner, site: Any, data: SiteData, ch
             pub.write(path, blob, fp)
 
 
-class _Context:
-    """Template values shared by every page of one interface language."""
+class _Fragments:
+    """Entries' articles and story version lines, rendered once for every interface language:
+    the words that differ between languages are ``views.Tokens`` marks, which each language's
+    ``views.Filler`` fills in. The most recently used are kept."""
 
-    def __init__(self, site, data: SiteData, ui: str, uis, ui_main: str, tz: tzinfo,
-                 planner: Planner, env: jinja2.Environment, extra_files):
-        self.site, self.data, self.ui, self.uis, self.ui_main = site, data, ui, uis, ui_main
-        self.planner, self.env = planner, env
-        self.tr = i18n.Translator(ui, tz)
-        self.views = views.Views(self.tr, feeds=data.feeds, topics=data.topics,
-                                 languages=site.languages, full_content=site.full_content)
-        self.prefix = "" if ui == ui_main else f"ui/{ui}/"
-        self.languages = [{"code": c, "native": i18n.native_language_name(c),
-                           "name": self.tr.language(c)} for c in site.languages]
-        self.has_opml = "opml.xml" in extra_files
-        self.topic_names = self.views.topic_names
-        self._entries: views.LRU[tuple, str] = views.LRU(CACHE_ENTRIES)
+    def __init__(self, env: jinja2.Environment, entries: views.EntryViews):
+        self.entries = entries
         self._entry_template = env.get_template("_entry.html")
-        self._versions: views.LRU[int, str] = views.LRU(CACHE_VERSIONS)
         self._version_template = env.get_template("_version.html")
+        self._articles: views.LRU[tuple, str] = views.LRU(CACHE_ENTRIES)
+        self._versions: views.LRU[int, str] = views.LRU(CACHE_VERSIONS)
 
-    def public_error(self, state) -> str:
-        return views.public_error(state, self.tr)
-
-    def entry_html(self, it, level: int, dated: bool = False) -> Markup:
-        """An entry's article, rendered once and reused on every page and heading level.
-
-        Links inside it start with ``ROOT`` and are made relative per page afterwards; its
-        heading level is ``LEVEL`` until it is placed. The most recently used are kept.
-        ``dated``: show the date with the time (where no day heading gives it: the front page).
-        """
+    def article(self, it, dated: bool) -> str:
+        """An entry's article (``it``: a ``views.ItemView``). Links inside it start with ``ROOT``
+        and are made relative per page afterwards; its heading level is ``LEVEL`` until it is
+        placed. ``dated``: the date with the time (where no day heading gives it: the front
+        page)."""
         key = (id(it.e), tuple(id(v) for v in it.versions), dated)
-        html = self._entries.get_or_make(key, lambda: self._entry_template.render(
-            it=it, level=Markup(LEVEL), ui=self.ui, tr=self.tr, ui_root=ROOT + self.prefix,
-            versions_html=self.versions_html, dated=dated))
-        return Markup(html.replace(LEVEL, str(level)))
+        return self._articles.get_or_make(key, lambda: self._entry_template.render(
+            it=it, level=Markup(LEVEL), ui=views.TOKENS.ui, tr=views.TOKENS,
+            ui_root=Markup(ROOT) + views.TOKENS.prefix, versions_html=self.versions_html,
+            dated=dated))
 
     def versions_html(self, entries) -> Markup:
         """The lines of a story's list of versions (``Entry`` objects), each rendered once and
@@ -333,10 +324,36 @@ class _Context:
         view and escaping every field of each, on every page, was most of a big site's render.
         """
         make = self._version_template.render
-        ui_root = ROOT + self.prefix
-        lines = [self._versions.get_or_make(id(e), lambda: make(v=self.views.entry(e), ui_root=ui_root))
+        ui_root = Markup(ROOT) + views.TOKENS.prefix
+        lines = [self._versions.get_or_make(id(e), lambda: make(v=self.entries.entry(e), ui_root=ui_root))
                  for e in entries]
         return Markup("\n".join(lines))
+
+
+class _Context:
+    """Template values shared by every page of one interface language."""
+
+    def __init__(self, site, data: SiteData, ui: str, uis, ui_main: str, tz: tzinfo,
+                 planner: Planner, env: jinja2.Environment, extra_files, fragments: _Fragments):
+        self.site, self.data, self.ui, self.uis, self.ui_main = site, data, ui, uis, ui_main
+        self.planner, self.env, self.fragments = planner, env, fragments
+        self.tr = i18n.Translator(ui, tz)
+        self.views = views.Views(self.tr, fragments.entries, topics=data.topics,
+                                 languages=site.languages)
+        self.prefix = "" if ui == ui_main else f"ui/{ui}/"
+        self.fill = views.Filler(self.tr, self.views.topic_names, self.prefix)
+        self.languages = [{"code": c, "native": i18n.native_language_name(c),
+                           "name": self.tr.language(c)} for c in site.languages]
+        self.has_opml = "opml.xml" in extra_files
+        self.topic_names = self.views.topic_names
+
+    def public_error(self, state) -> str:
+        return views.public_error(state, self.tr)
+
+    def entry_html(self, it, level: int, dated: bool = False) -> Markup:
+        """An entry's article in this interface language, at heading ``level``."""
+        html = self.fill(self.fragments.article(it, dated))
+        return Markup(html.replace(LEVEL, str(level)))
 
     def search_words(self) -> dict:
         """What the search page's script shows, in this interface language."""

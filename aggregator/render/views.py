@@ -1,18 +1,24 @@
-"""What templates see: entries prepared for one interface language, and grouped listings.
+"""What templates see: entries prepared once for every interface language, grouped listings.
 
 Every string taken from a feed stays a plain ``str`` here, so Jinja's autoescape escapes it;
 only ``summary_html``/``content_html`` (already through ``sanitize``) and titles we build from
 escaped pieces are ``Markup``. Links are kept only when they are http(s).
+
+An entry looks the same in every interface language but for a few words: "by", "Read more",
+its topic's and language's names, its date. So it is rendered once, with a ``Tokens`` mark in
+place of each of those (``\x02…\x03``: characters ``clean`` removes from feed text, so no
+feed can forge one), and each interface language fills the marks in (``Filler``): the entry
+template runs once per entry, not once per entry and language.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from functools import cached_property
 from typing import Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -22,7 +28,7 @@ from ..i18n import Translator
 from ..models import ERROR_KINDS, Entry, FeedState, FeedView, TopicDef
 from .plan import OTHER, Item
 
-CACHE_ENTRIES = 8192  # entry views kept per interface language (memory is bounded, not the site)
+CACHE_ENTRIES = 8192  # entry views kept (memory is bounded, not the site)
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 # Characters XML 1.0 forbids, and that have no business in a page either.
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -59,8 +65,77 @@ def lang_code(code: str | None) -> str:
     return code if code and _LANG.match(code) else "und"
 
 
+class Tokens:
+    """Stands in for a ``Translator`` where an entry is rendered for every interface language at
+    once: each call gives a mark (``Markup``, so that autoescape leaves it whole) that a
+    ``Filler`` replaces with the text in one language, escaped there."""
+
+    ui = Markup("\x02u\x03")  # the interface language's code
+    prefix = Markup("\x02r\x03")  # the path of its pages from the site's top ("ui/ta/")
+
+    def __call__(self, key: str, **kw: object) -> Markup:
+        return Markup("\x02t" + json.dumps([key, kw], ensure_ascii=False) + "\x03")
+
+    @staticmethod
+    def language(code: str) -> Markup:
+        return Markup(f"\x02l{code}\x03")
+
+    @staticmethod
+    def topic(tid: str) -> Markup:
+        return Markup(f"\x02p{tid}\x03")
+
+    @staticmethod
+    def when(published: datetime, day: date | None, full: bool) -> Markup:
+        """An entry's time: the day alone when the feed gave no time (``feed_day``)."""
+        value = f"D{day.isoformat()}" if day else f"T{published.isoformat()}"
+        return Markup(f"\x02{'d' if full else 's'}{value}\x03")
+
+
+TOKENS = Tokens()
+_MARK = re.compile("\x02(.)([^\x02\x03]*)\x03")
+
+
+class Filler:
+    """Fills the marks of ``Tokens`` in for one interface language (each text made once)."""
+
+    def __init__(self, tr: Translator, topic_names: Mapping[str, str], prefix: str):
+        self.tr, self.topic_names, self.prefix = tr, topic_names, prefix
+        self._texts: LRU[str, str] = LRU(CACHE_ENTRIES * 4)
+
+    def __call__(self, html: str) -> str:
+        if "\x02" not in html:
+            return html
+        return _MARK.sub(self._text, html)
+
+    def _text(self, m: re.Match) -> str:
+        return self._texts.get_or_make(m.group(0), lambda: self._make(m.group(1), m.group(2)))
+
+    def _make(self, kind: str, arg: str) -> str:
+        tr = self.tr
+        if kind == "u":
+            return tr.ui
+        if kind == "r":
+            return self.prefix
+        if kind == "t":
+            key, kw = json.loads(arg)
+            text = tr(key, **kw)
+        elif kind == "l":
+            text = tr.language(arg)
+        elif kind == "p":
+            text = self.topic_names.get(arg) or self.topic_names[OTHER]
+        elif arg.startswith("D"):
+            text = tr.date(date.fromisoformat(arg[1:]), "full" if kind == "d" else "medium")
+        else:
+            dt = datetime.fromisoformat(arg[1:])
+            text = tr.datetime(dt) if kind == "d" else tr.time(dt)
+        return str(escape(text))
+
+
 @dataclass
 class EntryView:
+    """An entry as the templates show it, the same in every interface language (the words that
+    differ are ``Tokens`` marks)."""
+
     lang: str
     title: str
     title_html: Markup
@@ -70,27 +145,30 @@ class EntryView:
     author: str
     iso: str
     topic_id: str
-    topic_name: str
-    lang_name: str
     body: Markup
     more: bool
     anchor: str
     original_title: str
     legacy_encoding: str
     published: datetime
-    tr: Translator
     image: str | None = None  # the thumbnail's http(s) URL
     day: date | None = None  # the day, when the feed gave a date without a time (``feed_day``)
 
-    # Formatted on first use: an entry shown only as another version of a story never shows
-    # its time, and date formatting was a fifth of rendering.
-    @cached_property
-    def time_text(self) -> str:
-        return self.tr.date(self.day, "medium") if self.day else self.tr.time(self.published)
+    @property
+    def topic_name(self) -> Markup:
+        return TOKENS.topic(self.topic_id)
 
-    @cached_property
-    def datetime_text(self) -> str:
-        return self.tr.date(self.day, "full") if self.day else self.tr.datetime(self.published)
+    @property
+    def lang_name(self) -> Markup:
+        return TOKENS.language(self.lang)
+
+    @property
+    def time_text(self) -> Markup:
+        return TOKENS.when(self.published, self.day, full=False)
+
+    @property
+    def datetime_text(self) -> Markup:
+        return TOKENS.when(self.published, self.day, full=True)
 
 
 def feed_day(published: datetime) -> date | None:
@@ -179,30 +257,20 @@ def title_markup(e: Entry, lang: str) -> Markup:
     return Markup("".join(out))
 
 
-class Views:
-    """Entry views for one interface language, built once per entry and cached."""
+class EntryViews:
+    """Entry views, built once per entry (for every interface language) and cached."""
 
-    def __init__(self, tr: Translator, *, feeds: Sequence[FeedView], topics: Sequence[TopicDef],
-                 languages: Sequence[str], full_content: bool):
-        self.tr = tr
+    def __init__(self, *, feeds: Sequence[FeedView], topics: Sequence[TopicDef], full_content: bool):
         self.full = full_content
         self.feed_names = {f.source.id: clean(f.source.name) for f in feeds}
-        self.topic_ids = tuple(t.id for t in topics)
-        self.topic_names = {t.id: clean(t.names.get(tr.ui) or t.names.get("en") or t.id)
-                            for t in topics}
-        self.topic_names[OTHER] = tr("other")
-        self.languages = tuple(languages)
+        self.known_topics = {t.id for t in topics}
         # bounded: pages are rendered newest first, so an entry's pages come close together
         self._cache: LRU[int, EntryView] = LRU(CACHE_ENTRIES)
-
-    def topic_of(self, e: Entry) -> str:
-        return e.topic if e.topic in self.topic_names else OTHER
 
     def entry(self, e: Entry) -> EntryView:
         return self._cache.get_or_make(id(e), lambda: self._make_entry(e))
 
     def _make_entry(self, e: Entry) -> EntryView:
-        tr = self.tr
         lang = lang_code(e.lang)
         link = http_url(e.link)
         if self.full and e.content_html:
@@ -211,23 +279,41 @@ class Views:
             body = e.summary_html
             # a headline-only entry links from its title; "read more" would promise more than there is
             more = link is not None and bool(body)
-        topic = self.topic_of(e)
+        topic = e.topic if e.topic in self.known_topics else OTHER
         anchor = "e-" + _anchor(e.feed_id, e.guid)
         day = feed_day(e.published)
-        v = EntryView(
+        return EntryView(
             lang=lang, title=clean(e.title), title_html=title_markup(e, lang), link=link,
             feed_id=e.feed_id, feed_name=self.feed_names.get(e.feed_id, clean(e.feed_id)),
             # <time datetime>: a bare date when the feed gave one
             author=clean(e.author), iso=day.isoformat() if day else e.published.isoformat(),
-            published=e.published, day=day, tr=tr,
-            topic_id=topic, topic_name=self.topic_names[topic], lang_name=tr.language(lang),
+            published=e.published, day=day, topic_id=topic,
             body=Markup(_title_frames(clean(body), clean(e.title))), more=more, anchor=anchor,
             image=http_url(e.image),
             original_title=clean(e.original_title), legacy_encoding=clean(e.legacy_encoding))
-        return v
+
+
+class Views:
+    """Listings for one interface language: grouped items with their headings."""
+
+    def __init__(self, tr: Translator, entries: EntryViews, *, topics: Sequence[TopicDef],
+                 languages: Sequence[str]):
+        self.tr = tr
+        self.entries = entries
+        self.topic_ids = tuple(t.id for t in topics)
+        self.topic_names = {t.id: clean(t.names.get(tr.ui) or t.names.get("en") or t.id)
+                            for t in topics}
+        self.topic_names[OTHER] = tr("other")
+        self.languages = tuple(languages)
+
+    def topic_of(self, e: Entry) -> str:
+        return e.topic if e.topic in self.topic_names else OTHER
+
+    def entry(self, e: Entry) -> EntryView:
+        return self.entries.entry(e)
 
     def item(self, it: Item) -> ItemView:
-        return ItemView(self.entry(it.entry), it.versions)
+        return ItemView(self.entries.entry(it.entry), it.versions)
 
     def language_order(self, code: str) -> tuple[int, str]:
         return (self.languages.index(code) if code in self.languages else len(self.languages),
