@@ -60,7 +60,9 @@ class PostgresServer:
         self.port = _free_port()
         self.user = "aggregator"
         as_root = os.geteuid() == 0
-        self._run_as = ["runuser", "-u", "postgres", "--"] if as_root else []
+        runuser = shutil.which("runuser") or next(
+            (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if os.path.exists(p)), "runuser")
+        self._run_as = [runuser, "-u", "postgres", "--"] if as_root else []
         if as_root:
             shutil.chown(self.root, "postgres", "postgres")
         self._cmd(["initdb", "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8",
