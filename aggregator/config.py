@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 from .feedurl import feed_url_problem, url_hint
 from .models import FeedSource, TopicDef
@@ -47,6 +47,9 @@ class StorageConfig:
     """Where entries are kept."""
 
     path: Path = Path("aggregator.sqlite3")  # SQLite file (absolute once loaded)
+    url: str | None = None  # postgresql://user@host/database: a PostgreSQL store instead of path
+    batch: int = 100  # feeds a run claims at a time where several share a PostgreSQL store
+    lease: float = 600.0  # seconds a claim lasts unless renewed (a killed run's feeds wait this)
     keep_days: int = 0  # entries published longer ago than this are deleted; 0 = keep them all
     keep_archive: bool = False  # keep the published archive pages of the days pruned (else removed)
 
@@ -193,6 +196,26 @@ def _known_zone(name: str) -> bool:
 def _storage(c: Checker, raw: Any, base: Path) -> StorageConfig:
     d = c.mapping(raw, "storage", _STORAGE)
     kw: dict[str, Any] = {}
+    if "url" in d:
+        if "path" in d:
+            raise c.fail("storage.url", "storage.path and storage.url are both set",
+                         "keep path for a SQLite file, or url for PostgreSQL", node=raw, item="url")
+        url = c.string(d["url"], "storage.url", at=(raw, "url"))
+        problem = postgres_url_problem(url)
+        if problem:
+            raise c.fail("storage.url", f"{problem}: {url!r}",
+                         "for example postgresql://aggregator@localhost/aggregator",
+                         node=raw, item="url")
+        kw["url"] = url
+    if "batch" in d:
+        kw["batch"] = c.number(d["batch"], "storage.batch", minimum=1, integer=True,
+                               at=(raw, "batch"))
+    if "lease" in d:
+        kw["lease"] = c.duration(d["lease"], "storage.lease", at=(raw, "lease"))
+        if kw["lease"] < 5:
+            raise c.fail("storage.lease", f"must be at least 5 seconds, got {kw['lease']:g}",
+                         "a lease is renewed every third of it while its run works",
+                         node=raw, item="lease")
     if "keep_days" in d:
         kw["keep_days"] = c.number(d["keep_days"], "storage.keep_days", minimum=0, integer=True,
                                    at=(raw, "keep_days"))
@@ -201,6 +224,26 @@ def _storage(c: Checker, raw: Any, base: Path) -> StorageConfig:
                                        at=(raw, "keep_archive"))
     return StorageConfig(path=(base / c.string(d.get("path", "aggregator.sqlite3"),
                                                "storage.path")).resolve(), **kw)
+
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def postgres_url_problem(url: str) -> str | None:
+    """What is wrong with a PostgreSQL URL, or None (``postgresql://user@host:port/database``)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises
+    except ValueError as e:
+        return f"is not a valid URL ({e})"
+    if parts.scheme not in POSTGRES_SCHEMES:
+        return "must start with postgresql://"
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        return "names no database (postgresql://user@host/DATABASE)"
+    if "/" in parts.path.strip("/"):
+        return "has a path of more than one part; the database is its only part"
+    return None
+
 
 
 def _fetch(c: Checker, raw: Any) -> FetchConfig:

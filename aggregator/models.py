@@ -195,6 +195,7 @@ class RunSummary:
     feeds_not_modified: int = 0
     feeds_failed: int = 0
     feeds_skipped: int = 0  # not due yet, or gone
+    feeds_elsewhere: int = 0  # due, but fetched by another run sharing the store
     new_entries: int = 0
     pages_written: int = 0
     failures: tuple[tuple[str, str], ...] = ()  # (feed id, error)
@@ -220,3 +221,80 @@ class SiteData:
     # When set, entries were read without their full HTML (content_html ""): this loads it,
     # entry id -> content_html, for the few entries that need it (Atom, JSON Feed)
     load_content: Callable[[Sequence[int]], Mapping[int, str]] | None = None
+
+
+# -- what the store gives back (aggregator.store.Store) --------------------------------------
+# An entry's ``id`` is its key in the store that gave it: opaque, for handing back to that
+# store (set_topics, set_stories...), never ordered or compared across stores (``migrate``
+# does not keep it).
+
+
+@dataclass(frozen=True)
+class TopicRow:
+    """A stored entry as re-filing reads it (what decides its topic, and the topic it has)."""
+
+    id: int  # the entry's key in its store
+    feed_id: str
+    title: str
+    content_html: str  # "" when none
+    lang: str
+    categories: tuple[str, ...]
+    features: bytes | None  # the entry's features (story signature and embeddings), as stored
+    topic: str
+    topic_confidence: float
+    topic_why: str
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    """A stored entry as story grouping reads it."""
+
+    id: int  # the entry's key in its store
+    feed_id: str
+    guid: str
+    lang: str
+    link: str | None
+    published: datetime
+    features: bytes | None  # as stored; None when unknown
+    story: str | None  # its story id, None when it has none
+    grouped: bool  # story grouping has seen it (False: stored since, or by a run killed before)
+
+
+@dataclass(frozen=True)
+class EntryText:
+    """A stored entry's text and features (for embedding it again)."""
+
+    title: str
+    content_html: str
+    features: bytes | None
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry with everything its store keeps about it (what ``migrate`` copies)."""
+
+    entry: Entry  # its ``id`` is the source store's key
+    content_hash: str  # tells a changed entry from an unchanged one
+    features: bytes | None
+    first_seen: datetime  # when a run first stored it
+    grouped: bool  # story grouping has seen it
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The feeds one worker may fetch now (``Store.claim_feeds``)."""
+
+    feeds: Mapping[str, FeedState | None]  # claimed: feed id -> its state now (None: never fetched)
+    settled: tuple[str, ...] = ()  # looked at and no longer due (another worker fetched them)
+    waiting: int = 0  # due, but another worker's lease holds them
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    """What a store holds, counted (``migrate`` checks the copy by them)."""
+
+    entries: int
+    feeds: int  # feed states
+    stories: int  # distinct story ids
+    features: int  # entries with stored features
+    meta: int  # meta keys

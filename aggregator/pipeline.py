@@ -24,7 +24,8 @@ from .enrich import content_hash, enrich_all
 from .errors import AggregatorError, ParseError, RenderError
 from .models import (Entry, FeedSource, FeedState, FeedView, FetchResult, ParsedEntry, ParsedFeed,
                      RunSummary, SiteData)
-from .store import Store
+from .claims import Claims
+from .store import Store, exclusive
 
 log = logging.getLogger("aggregator")
 
@@ -91,18 +92,21 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     now = now or utcnow()
     stage = on_stage or (lambda what: None)
     stage("checking the topics of stored entries")
-    refiled = refile.refile_topics(config, store, on_refresh=on_refresh)
+    with exclusive(store, "topics"):  # where runs share the store, one files entries again
+        refiled = refile.refile_topics(config, store, on_refresh=on_refresh)
+    since = store.clock()  # this run's cycle: a feed another run finishes after it is not due
     states = store.feed_states()
     sources = [f for f in config.feeds if feed_ids is None or f.id in feed_ids]
     due = [f for f in sources if schedule.is_due(f, states.get(f.id), now, force=force)]
     skipped = len(sources) - len(due)
     by_id = {f.id: f for f in due}
-    requests = [schedule.request_for(f, states.get(f.id)) for f in due]
     run = _Run(config, store, states, now, on_feed)
-    stage(f"fetching {len(requests):,} feeds")
+    claims = Claims(config, store, due, now, force, since)
+    stage(f"fetching {len(due):,} feeds")
     if workers is None:
-        workers = default_workers(len(requests))
+        workers = default_workers(len(due))
     events: queue.Queue = queue.Queue()
+    batches: queue.Queue = queue.Queue()  # the requests of each claimed batch; None: no more
     # downloads delivered (only the fetch thread writes it), feeds finished (only we write it),
     # and whether we stopped early (an error here: let the downloads run out unheld)
     counts = [0, 0, False]
@@ -113,9 +117,10 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
 
     def download() -> None:
         try:
-            fetch.fetch_feeds(requests, config.fetch, transport=transport, clock=lambda: now,
-                              on_result=delivered, keep_content=False,
-                              room=lambda: counts[2] or counts[0] - counts[1] < MAX_BACKLOG)
+            while (batch := batches.get()) is not None:
+                fetch.fetch_feeds(batch, config.fetch, transport=transport, clock=lambda: now,
+                                  on_result=delivered, keep_content=False,
+                                  room=lambda: counts[2] or counts[0] - counts[1] < MAX_BACKLOG)
         except BaseException as e:  # fetch_feeds never raises; if it does, the run must end
             events.put(("crashed", None, e))
 
@@ -123,9 +128,13 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
     try:
         with _Workers(config, now, workers, events) as pool:
             downloader.start()
-            left = len(requests)
+            left = claims.next(batches, run.states)
             while left:
-                kind, result, payload = events.get()
+                try:
+                    kind, result, payload = events.get(timeout=claims.renew_every)
+                except queue.Empty:  # downloads slower than a third of the lease
+                    claims.renew()
+                    continue
                 if kind == "crashed":
                     raise payload
                 source = by_id[result.feed_id]
@@ -135,19 +144,25 @@ def update(config: Config, store: Store, *, now: datetime | None = None, transpo
                     pool.submit(source, result, store.known_hashes(source.id))
                     continue
                 run.finish(source, result, payload)
+                claims.done(source.id)
                 counts[1] += 1
                 left -= 1
+                if not left:
+                    left = claims.next(batches, run.states)
     finally:
         counts[2] = True
+        batches.put(None)
+        claims.give_back()  # an error ended the run: the feeds it held are free at once
     if downloader.ident is not None:
         downloader.join()
-    grouped = _assign_stories(store, now, stage)
+    grouped = group_stories(store, now, stage)
     if grouped > len(run.new_ids):  # entries a killed or failed run stored and did not group
         log.info("grouped %d stored entries an interrupted run had left ungrouped",
                  grouped - len(run.new_ids))
     pruned = prune(config, store, now)
     summary = RunSummary(feeds_ok=run.ok, feeds_not_modified=run.not_modified,
                          feeds_failed=run.failed, feeds_skipped=skipped,
+                         feeds_elsewhere=len(claims.elsewhere),
                          new_entries=len(run.new_ids), failures=tuple(run.failures),
                          pruned_entries=pruned)
     return summary, run.changed or bool(refiled) or bool(pruned) or store.site_stale()
@@ -382,10 +397,18 @@ def _entries(config: Config, source: FeedSource, parsed: ParsedFeed, known: dict
             for pe, entry, features in enrich_all(config, source, parsed, todo, now, on_error)]
 
 
+def group_stories(store: Store, now: datetime,
+                  stage: Callable[[str], None] | None = None) -> int:
+    """Group the entries story grouping has not seen yet; where several runs share the store,
+    one at a time (the others wait: each groups what the one before left). Returns how many."""
+    with exclusive(store, "stories"):
+        return _assign_stories(store, now, stage or (lambda what: None))
+
+
 def _assign_stories(store: Store, now: datetime, stage: Callable[[str], None]) -> int:
     """Group the entries story grouping has not seen yet (this run's, and those a killed run
     stored) with each other and with the stories of the window; returns how many."""
-    from .topics.stories import StoryItem, assign_stories, term_counts
+    from .topics.stories import StoryItem, assign_stories, story_id, term_counts
 
     oldest = store.oldest_ungrouped()
     if oldest is None:
@@ -394,13 +417,14 @@ def _assign_stories(store: Store, now: datetime, stage: Callable[[str], None]) -
     rows = store.story_rows(min(oldest, now) - STORY_WINDOW - timedelta(days=30))
     new: list[StoryItem] = []
     recent: dict[int, StoryItem] = {}
-    for rid, lang, link, published, features, story, grouped in rows:
-        item = StoryItem(key=rid, lang=lang, link=link, published=published,
-                         features=features or b"", story=story)
-        if not grouped:
+    for r in rows:
+        item = StoryItem(key=r.id, lang=r.lang, link=r.link, published=r.published,
+                         features=r.features or b"", story=r.story,
+                         own_story=story_id(r.feed_id, r.guid))
+        if not r.grouped:
             new.append(item)
         else:
-            recent[rid] = item
+            recent[r.id] = item
     del rows
     stage(f"grouping {len(new):,} new entries into stories")
     # A first run over many feeds brings tens of thousands of entries: group them in time order,

@@ -47,20 +47,21 @@ def refile_topics(config: Config, store: Store,
     started = time.monotonic()
     sources = {f.id: f for f in config.feeds}
     changes, moved, seen = [], 0, 0
-    for rid, feed_id, title, html, lang, categories, features, old in store.topic_inputs():
-        source = sources.get(feed_id)
+    for row in store.topic_rows():
+        source = sources.get(row.feed_id)
         if source is None:  # a feed no longer in the config: its entries are not shown
             continue
         seen += 1
         try:
-            a = stored_topic(config, source, title, html, lang, categories, features)
+            a = stored_topic(config, source, row.title, row.content_html, row.lang,
+                             row.categories, row.features)
         except Exception as e:  # one bad entry keeps its topic, never stops the run
-            log.warning("entry %d of %s kept its topic %r: %s: %s", rid, feed_id, old[0],
-                        type(e).__name__, e)
+            log.warning("entry %s of %s kept its topic %r: %s: %s", row.id, row.feed_id,
+                        row.topic, type(e).__name__, e)
             continue
-        if (a.topic, a.confidence, a.why) != old:
-            changes.append((rid, a.topic, a.confidence, a.why))
-            moved += a.topic != old[0]
+        if (a.topic, a.confidence, a.why) != (row.topic, row.topic_confidence, row.topic_why):
+            changes.append((row.id, a.topic, a.confidence, a.why))
+            moved += a.topic != row.topic
     if changes:
         store.mark_site_stale()  # before the change: a run killed after it still builds
     store.set_topics(changes)
@@ -96,7 +97,7 @@ def refresh_embeddings(store: Store, on_progress: Callable[[int, int], None] | N
     for i in range(0, len(stale), step):
         chunk = stale[i:i + step]
         rows = store.texts(chunk)
-        pairs = [(rows[rid][0], sanitize.html_to_text(rows[rid][1])) for rid in chunk]
+        pairs = [(rows[rid].title, sanitize.html_to_text(rows[rid].content_html)) for rid in chunk]
         vecs: list = []
         for j in range(0, len(pairs), topics.embedding.BATCH):
             ids = chunk[j:j + topics.embedding.BATCH]
@@ -107,7 +108,8 @@ def refresh_embeddings(store: Store, on_progress: Callable[[int, int], None] | N
                             ids[n], type(e).__name__, e)
 
             vecs += topics.embedding.embed_each(topics.topic_embeddings, pairs[j:j + len(ids)], fail)
-        store.set_features([(rid, with_topic_embedding(rows[rid][2], v)) for rid, v in zip(chunk, vecs)])
+        store.set_features([(rid, with_topic_embedding(rows[rid].features or b"", v))
+                            for rid, v in zip(chunk, vecs)])
         done += len(chunk)
         if on_progress:
             on_progress(done, len(stale))

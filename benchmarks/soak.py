@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aggregator.render.views import _anchor  # noqa: E402
-from aggregator.store import Store  # noqa: E402
+from aggregator.store import SQLiteStore  # noqa: E402
 
 WINDOW = 40  # items a feed document carries; an item stays in it for WINDOW / (new per cycle)
 WORDS = ("Colombo council budget flood relief cricket match election court ruling port city "
@@ -241,7 +241,7 @@ def main() -> int:
         httpd.shutdown()
         print(f"clean run: exit {final.returncode}: {final.stdout.strip().splitlines()[0] if final.stdout else final.stderr.strip()}")
 
-        with Store(work / "store.sqlite3") as store:
+        with SQLiteStore(work / "store.sqlite3") as store:
             entries = store.entries(content=False)
         stored = {(e.feed_id, e.guid) for e in entries}
         lost = sorted((f"f{i}", g) for i, g in feeds.served if (f"f{i}", g) not in stored)

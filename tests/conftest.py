@@ -116,3 +116,37 @@ def refused_url() -> str:
     port = sock.getsockname()[1]
     sock.close()
     return f"http://127.0.0.1:{port}/feed.xml"
+
+
+# -- a real PostgreSQL server (tests/pg.py) ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The session's PostgreSQL server. Skipped where PostgreSQL is not installed, except under
+    AGGREGATOR_REQUIRE_POSTGRES=1 (CI sets it): there a missing server is a failure."""
+    import os
+
+    import pg
+
+    why = pg.missing()
+    if why:
+        if os.environ.get("AGGREGATOR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"the PostgreSQL tests must run here: {why}")
+        pytest.skip(why)
+    server = pg.PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """The URL of a new, empty PostgreSQL database."""
+    return postgres.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path) -> str:
+    """A new, empty store of each backend, as ``aggregator migrate`` names stores."""
+    if request.param == "sqlite":
+        return f"sqlite:{tmp_path / 'store.sqlite3'}"
+    return request.getfixturevalue("postgres").new_database()

@@ -189,3 +189,28 @@ def test_check_warns_when_base_url_is_empty(tmp_path, capsys):
     path = write(tmp_path, "site: {base_url: 'https://example.org/digest/'}\nfeeds: []\n")
     assert main(["check", "--config", str(path)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_postgresql_store_is_named_by_url(tmp_path):
+    config = load_config(write(tmp_path, "storage:\n  url: postgresql://digest@db.example:5433/news\n"
+                                         "  batch: 50\n  lease: 2m\n"))
+    assert config.storage.url == "postgresql://digest@db.example:5433/news"
+    assert (config.storage.batch, config.storage.lease) == (50, 120)
+    assert load_config(write(tmp_path, "feeds: []\n")).storage.url is None  # SQLite by default
+
+
+@pytest.mark.parametrize("storage, words", [
+    ("{path: a.sqlite3, url: 'postgresql://u@h/db'}", "storage.path and storage.url are both set"),
+    ("{url: 'mysql://u@h/db'}", "must start with postgresql://"),
+    ("{url: 'postgresql://u@h'}", "names no database"),
+    ("{url: 'postgresql://u@h/a/b'}", "more than one part"),
+    ("{url: 'postgresql://u@h:port/db'}", "is not a valid URL"),
+    ("{batch: 0}", "storage.batch: must be at least 1"),
+    ("{lease: 2s}", "storage.lease: must be at least 5 seconds"),
+    ("{lease: soon}", "storage.lease: is not a duration"),
+    ("{urll: 'postgresql://u@h/db'}", "did you mean 'url'"),
+])
+def test_bad_storage_settings_name_the_key(tmp_path, storage, words):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"storage: {storage}\n"))
+    assert words in str(info.value) and "storage." in str(info.value)

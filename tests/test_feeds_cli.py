@@ -14,7 +14,7 @@ from aggregator.config import load_config
 from aggregator.errors import ConfigError
 from aggregator.models import FeedSource, FeedState, FeedView
 from aggregator.sources.opml import from_opml, to_opml
-from aggregator.store import Store
+from aggregator.store import open_store
 
 ROOT_CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
 FEED = (b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Found Feed"
@@ -141,7 +141,7 @@ def test_to_opml_is_opml_2():
 
 def _save_states(cfg, *states):
     config = load_config(cfg)
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         store.save_states(states)
     return config
 

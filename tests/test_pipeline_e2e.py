@@ -9,12 +9,13 @@ from __future__ import annotations
 import html
 import json
 import logging
-import sqlite3
 import xml.etree.ElementTree as ET
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 from aggregator.cli import main
+from aggregator.store import SQLiteStore
 
 DATA = Path(__file__).resolve().parent / "data" / "feeds"
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
@@ -76,22 +77,24 @@ def test_full_pipeline_twice(tmp_path, server, refused_url, capsys):
     out = capsys.readouterr().out
     assert "failed" in out and "new entries" in out
 
-    db = sqlite3.connect(tmp_path / "store.sqlite3")
-    count1 = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
-    per_feed = dict(db.execute("SELECT feed_id, COUNT(*) FROM entries GROUP BY feed_id"))
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        entries = store.entries(content=False)
+        states = store.feed_states()
+    count1 = len(entries)
+    per_feed = Counter(e.feed_id for e in entries)
     assert per_feed["virakesari"] == 93 and per_feed["ada"] == 69 and per_feed["colombo-notes"] == 3
     assert per_feed.get("broken", 0) >= 1  # a truncated feed keeps what could be read
     # every entry of the Tamil and Sinhala feeds is tagged with its language
-    langs = dict(db.execute("SELECT feed_id, GROUP_CONCAT(DISTINCT lang) FROM entries GROUP BY feed_id"))
-    assert langs["virakesari"] == "ta" and langs["ada"] == "si"
+    langs = {f: {e.lang for e in entries if e.feed_id == f} for f in per_feed}
+    assert langs["virakesari"] == {"ta"} and langs["ada"] == {"si"}
     # every entry belongs to a story, however old its date (the feeds here are from 2025)
-    assert db.execute("SELECT COUNT(*) FROM entries WHERE story IS NULL").fetchone()[0] == 0
+    assert [e for e in entries if e.story is None] == []
     # the English-declared blog's Tamil and Sinhala posts are not forced into English
-    by_title = dict(db.execute("SELECT title, lang FROM entries WHERE feed_id = 'colombo-notes'"))
+    by_title = {e.title: e.lang for e in entries if e.feed_id == "colombo-notes"}
     assert by_title["இலங்கை அணி வெற்றி: கிரிக்கெட் ரசிகர்கள் கொண்டாட்டம்"] == "ta"
     assert by_title["ශ්‍රී ලංකා ක්‍රිකට් කණ්ඩායම ජය ගනී"] == "si"
     assert by_title["Budget debate: what it means for the hill country"] == "en"
-    states = {r[0]: r[1:] for r in db.execute("SELECT feed_id, last_status, last_error, failures FROM feeds")}
+    states = {f: (s.last_status, s.last_error, s.failures) for f, s in states.items()}
     assert states["down"][0] == 500 and states["down"][2] == 1 and states["down"][1]
     assert states["nobody"][0] is None and states["nobody"][1] and states["nobody"][2] == 1
     assert states["virakesari"][2] == 0 and states["virakesari"][1] is None
@@ -130,17 +133,18 @@ def test_full_pipeline_twice(tmp_path, server, refused_url, capsys):
     # second run: nothing new, nothing lost; the conditional GET is used
     server.requests.clear()
     assert main(["run", "--config", str(config), "--all"]) == 0
-    count2 = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
-    assert count2 == count1
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        assert store.entry_count() == count1
     mixed_requests = [h for p, h in server.requests if p == "/mixed.xml"]
     assert mixed_requests and mixed_requests[0].get("If-None-Match") == '"v1"'
 
     # the good feeds break: their entries stay, the failure is recorded, the site still builds
     server.serve_bytes("/ta.xml", b"gone wrong", status=503, headers={"Content-Type": "text/plain"})
     assert main(["run", "--config", str(config), "--all"]) == 0
-    assert db.execute("SELECT COUNT(*) FROM entries WHERE feed_id='virakesari'").fetchone()[0] == 93
-    status, error = db.execute("SELECT last_status, last_error FROM feeds WHERE feed_id='virakesari'").fetchone()
-    assert status == 503 and error
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        assert store.feed_entry_count("virakesari") == 93
+        state = store.feed_states()["virakesari"]
+    assert state.last_status == 503 and state.last_error
     assert "தங்காலை" in (site / "ta" / "index.html").read_text(encoding="utf-8")
 
     # a run without --all leaves the failing feeds to their back-off and says so
@@ -164,8 +168,8 @@ def test_unwritable_output_exits_1(tmp_path, server):
     (tmp_path / "blocker").write_text("a file where the site folder should be")
     assert main(["run", "--config", str(config), "--output", str(tmp_path / "blocker" / "site")]) == 1
     # the entries were stored before rendering failed
-    db = sqlite3.connect(tmp_path / "store.sqlite3")
-    assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 93
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        assert store.entry_count() == 93
 
 
 def _story_groups(tmp_path: Path, monkeypatch, slice_size: int) -> set[frozenset]:
@@ -178,10 +182,10 @@ def _story_groups(tmp_path: Path, monkeypatch, slice_size: int) -> set[frozenset
     shutil.copytree(examples / "feeds", tmp_path / "feeds")
     shutil.copy(examples / "offline.yaml", tmp_path / "offline.yaml")
     assert main(["run", "--config", str(tmp_path / "offline.yaml"), "--no-render", "-q"]) == 0
-    db = sqlite3.connect(tmp_path / "offline.sqlite3")
     groups: dict[str, set] = {}
-    for story, feed, guid in db.execute("SELECT story, feed_id, guid FROM entries"):
-        groups.setdefault(story, set()).add((feed, guid))
+    with SQLiteStore(tmp_path / "offline.sqlite3") as store:
+        for e in store.entries(content=False):
+            groups.setdefault(e.story, set()).add((e.feed_id, e.guid))
     return {frozenset(g) for g in groups.values()}
 
 
@@ -218,8 +222,8 @@ def test_a_run_without_news_renders_when_the_config_changed(tmp_path, capsys):
 
 
 def _topics_in(store: Path) -> dict[str, tuple[str, str]]:
-    with sqlite3.connect(store) as db:
-        return {guid: (topic, why) for guid, topic, why in db.execute("SELECT guid, topic, topic_why FROM entries")}
+    with SQLiteStore(store) as s:
+        return {e.guid: (e.topic, e.topic_why) for e in s.entries(content=False)}
 
 
 def test_edited_topics_refile_the_stored_entries(tmp_path, capsys, caplog):
@@ -251,8 +255,8 @@ def test_edited_topics_refile_the_stored_entries(tmp_path, capsys, caplog):
     assert all(after[g][1].startswith("keywords: ") for g in moved)
     assert f"{len(moved)} of 790 stored entries filed under another topic" in caplog.text
     page = (tmp_path / "site" / "topics" / "weather" / "index.html").read_text(encoding="utf-8")
-    with sqlite3.connect(store) as db:
-        title = db.execute("SELECT title FROM entries WHERE guid = ?", (sorted(moved)[0],)).fetchone()[0]
+    with SQLiteStore(store) as s:
+        title = next(e.title for e in s.entries(content=False) if e.guid == sorted(moved)[0])
     assert html.escape(title, quote=False) in page or title in page
     # entries the new keywords do not match keep what they had
     assert {g: before[g] for g in before if g not in moved} == {g: after[g] for g in after if g not in moved}
@@ -286,8 +290,8 @@ def test_word_level_segments_reach_the_page_as_span_lang(tmp_path, server):
     feed = MIXED_TITLES_FEED.format(body=body).encode("utf-8")
     config = make_config(tmp_path, [("Mixed", server.serve_bytes("/mixed-titles.xml", feed, headers=RSS))])
     assert main(["run", "--config", str(config)]) == 0
-    db = sqlite3.connect(tmp_path / "store.sqlite3")
-    langs = {link.rsplit("/", 1)[1]: lang for link, lang in db.execute("SELECT link, lang FROM entries")}
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        langs = {e.link.rsplit("/", 1)[1]: e.lang for e in store.entries(content=False)}
     assert langs == {"1": "ta", "2": "en", "3": "hi"}  # names in capitals are English news
     page = (tmp_path / "site" / "ta" / "index.html").read_text(encoding="utf-8")
     assert 'இன்று மாலை <span lang="en">breaking news from Colombo</span> இடம்பெற்றது' in page
@@ -301,8 +305,8 @@ def test_word_level_segments_inside_body_paragraphs_reach_the_page(tmp_path, ser
     feed = MIXED_TITLES_FEED.format(body=html.escape(body)).encode("utf-8")
     config = make_config(tmp_path, [("Mixed", server.serve_bytes("/mixed-body.xml", feed, headers=RSS))])
     assert main(["run", "--config", str(config)]) == 0
-    db = sqlite3.connect(tmp_path / "store.sqlite3")
-    (content,) = db.execute("SELECT content_html FROM entries WHERE link LIKE '%/1'").fetchone()
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        [content] = [e.content_html for e in store.entries() if e.link.endswith("/1")]
     assert 'நேற்று <span lang="en">press conference in Colombo</span> ஒன்றை' in content
     assert content.count("<span lang=") == 1
     pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*.html"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,26 +12,24 @@ from aggregator import enrich, pipeline, refile
 from aggregator.config import load_config
 from aggregator.models import Detection, Segment
 from aggregator.markup.sanitize import html_to_text
-from aggregator.store import Store
+from aggregator.store import open_store
 from test_pipeline_e2e import serve_all, make_config
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
-COLUMNS = ("feed_id, guid, title, lang, segments, topic, summary_html, content_html, link, "
-           "content_hash")
 
 
 def _run(tmp_path, server, refused_url, workers):
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = load_config(make_config(tmp_path, serve_all(server, refused_url)))
     outcomes = []
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         summary, changed = pipeline.update(config, store, now=NOW, workers=workers,
                                            on_feed=outcomes.append)
-    db = sqlite3.connect(config.storage.path)
-    rows = sorted(db.execute(f"SELECT {COLUMNS} FROM entries"))
-    states = sorted(db.execute("SELECT feed_id, last_status, last_error IS NULL, failures, title, "
-                               "language FROM feeds"))
-    db.close()
+        rows = sorted((s.entry.feed_id, s.entry.guid, s.entry.title, s.entry.lang, s.entry.segments,
+                       s.entry.topic, s.entry.summary_html, s.entry.content_html, s.entry.link,
+                       s.content_hash) for s in store.stored_entries())
+        states = sorted((f, s.last_status, s.last_error is None, s.failures, s.title, s.language)
+                        for f, s in store.feed_states().items())
     return summary, changed, rows, states, outcomes
 
 
@@ -55,7 +52,7 @@ def test_worker_processes_store_what_this_process_stores(tmp_path, server, refus
 
 def test_second_run_is_all_not_modified_or_unchanged(tmp_path, server, refused_url):
     config = load_config(make_config(tmp_path, serve_all(server, refused_url)))
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         first, _ = pipeline.update(config, store, now=NOW, workers=2)
         again, _ = pipeline.update(config, store, now=NOW, workers=2, force=True)
     assert first.new_entries > 0 and again.new_entries == 0
@@ -69,7 +66,7 @@ def test_an_article_three_feeds_carry_is_kept_for_each_and_shown_once(tmp_path, 
     feeds = [(f"Feed{i}", server.serve_bytes(f"/{i}.xml", body % f"g{i}".encode()))
              for i in range(3)]
     config = load_config(make_config(tmp_path, feeds))
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         summary, _ = pipeline.update(config, store, now=NOW, workers=0)
         # every feed keeps its entry (its page, its count, its status)...
         assert summary.new_entries == 3 and store.entry_count() == 3
@@ -147,7 +144,7 @@ def test_a_post_typed_in_a_legacy_font_is_stored_and_shown_in_unicode(tmp_path, 
             + item("si1", fm[2]["text"], [fm[0]["text"], fm[1]["text"]])
             + "</channel></rss>").encode("utf-8")
     config = load_config(make_config(tmp_path, [("Legacy", server.serve_bytes("/l.xml", body))]))
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         pipeline.update(config, store, now=NOW, workers=0)
         got = {e.guid.rsplit("/", 1)[-1]: e for e in store.entries()}
         assert set(got) == {"ta1", "si1"}
@@ -185,7 +182,7 @@ def test_the_site_files_a_story_under_one_topic(tmp_path):
                      summary_html="<p>x</p>", content_html="<p>x</p>", author=None, published=now,
                      lang="en", lang_confidence=1.0, topic=topic, topic_confidence=conf, topic_why=why)
 
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         ids, _ = store.upsert_entries([(entry(1, "a", "crime", 0.7, "classifier 0.70"), "h1", None),
                                        (entry(2, "b", "crime", 0.6, "classifier 0.60"), "h2", None),
                                        (entry(3, "b", "local", 0.8, "keywords: council"), "h3", None)], now)

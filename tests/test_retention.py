@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from aggregator.cli import main
-from aggregator.store import Store
+from aggregator.store import SQLiteStore
 from render_data import entry
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -40,7 +40,7 @@ def day_page(tmp_path: Path, days: int) -> Path:
 
 
 def test_store_prune_deletes_older_entries_only(tmp_path):
-    with Store(tmp_path / "s.sqlite3") as store:
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
         store.upsert_entries([(entry(i, guid=f"g{i}", published=NOW - timedelta(days=i)), f"h{i}",
                                None) for i in (1, 5, 40)], NOW)
         assert store.prune_entries(NOW - timedelta(days=10)) == 1
@@ -59,7 +59,7 @@ def test_keep_days_prunes_the_store_and_the_site_in_the_same_run(tmp_path, capsy
     assert main(["--config", str(cfg), "run", "--all"]) == 0
     out = capsys.readouterr().out
     assert "2 old entries deleted" in out and "0 new entries" in out, out
-    with Store(tmp_path / "s.sqlite3") as store:
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
         assert sorted(e.title for e in store.entries()) == ["Entry fresh", "Entry week"]
     site = tmp_path / "site"
     for page in ("index.html", "en/index.html", "archive/index.html", "feeds/t.html"):
@@ -86,7 +86,7 @@ def test_keep_archive_keeps_the_pages_of_pruned_days(tmp_path, capsys):
     assert (tmp_path / "site/ui/ta" / day_page(tmp_path, 60).relative_to(tmp_path / "site")).is_file()
     # but the listings hold only what is stored
     assert "Entry old" not in (tmp_path / "site/en/index.html").read_text(encoding="utf-8")
-    with Store(tmp_path / "s.sqlite3") as store:
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
         assert store.entry_count() == 2
     # a later build keeps them too
     assert main(["--config", str(cfg), "render"]) == 0

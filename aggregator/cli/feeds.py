@@ -106,11 +106,11 @@ class _Waiting:
 
 
 def _states(config) -> dict:
-    from ..store import Store
+    from ..store import open_store, store_exists
 
-    if not config.storage.path.exists():
+    if not store_exists(config.storage):
         return {}
-    with Store(config.storage.path) as store:
+    with open_store(config.storage) as store:
         return store.feed_states()
 
 

@@ -5,7 +5,8 @@ Exit codes (also in ``aggregator --help``):
   1  the store or the site could not be written, or some --jsonl input lines were bad
   2  bad configuration or bad command-line usage (a feed to add that is not a feed, a feed to
      remove that is not listed, serve's port taken)
-  75 another run holds the store (cron: try again next time; ``--wait`` waits instead)
+  75 another run holds the store (cron: try again next time; ``--wait`` waits instead); on a
+     PostgreSQL store, another ``render`` is building the site
   130 interrupted (serve stopped by SIGTERM exits 0)
 """
 
@@ -41,6 +42,7 @@ examples:
   aggregator detect "பொதுமக்களுக்கு SLAF அறிவுறுத்தல்"
   echo '{"text": "mama gedara yanawa"}' | aggregator detect --jsonl
   aggregator classify "Sri Lanka beat India by five wickets"
+  aggregator migrate --from sqlite:aggregator.sqlite3 --to postgresql://aggregator@localhost/digest
 
 exit codes:
   0    done; some feeds may have failed (the summary says which)
@@ -50,7 +52,9 @@ exit codes:
   75   another run (or render) holds the store: nothing was done; --wait waits for it
   130  interrupted (Ctrl-C; serve stopped by SIGTERM exits 0)
 
-One run at a time per store: run, render, serve's runs and feeds edits never overlap.
+One run at a time per SQLite store: run, render and serve's runs never overlap. On a PostgreSQL
+store (storage.url) several runs share the due feeds, one groups stories at a time, and one builds
+the site at a time: a run that finds another building leaves the build to it (exit 0).
 
 The config file is --config, else $AGGREGATOR_CONFIG, else ./config.yaml.
 Output is plain log lines when stderr is not a terminal (cron); a progress bar otherwise.
@@ -165,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
         feeds_cli = None
     if feeds_cli is not None:
         feeds_cli.add_parsers(sub, common)
+    from . import migrate
+    migrate.add_parser(sub, common)
     return parser
 
 
@@ -223,7 +229,7 @@ def cmd_check(args) -> int:
     if args.quiet < 1:
         print(f"{config.path}: ok — {plural(len(config.feeds), 'feed', 'feeds')}, "
               f"{plural(len(config.topics), 'topic', 'topics')}, "
-              f"site into {config.site.output}, store {config.storage.path}")
+              f"site into {config.site.output}, store {_store_name(config.storage)}")
     for warning in config_warnings(config):
         print(f"aggregator check: warning: {warning}", file=sys.stderr)
     return EXIT_OK
@@ -239,21 +245,30 @@ def config_warnings(config) -> list[str]:
     return out
 
 
+def _store_name(storage) -> str:
+    if storage.url:
+        from ..store.postgres import public_url
+        return public_url(storage.url)
+    return str(storage.path)
+
+
 REFRESH_LABEL = "stored entries embedded for their topics (once, after an upgrade)"
 
 
 def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True, quiet: int = 0,
              verbose: int = 0, wait: float | None = 0,
              progress_every: float = 30.0) -> tuple[int, str]:
-    """One run of the job: returns the exit code and the summary line. Holds the store's lock
-    for the whole run; when another process holds it (and ``wait`` runs out), nothing is done
-    and the code is ``EXIT_BUSY``. Off a terminal, a line every ``progress_every`` seconds says
-    what the run is doing (``Heartbeat``)."""
+    """One run of the job: returns the exit code and the summary line. On a store with one run
+    at a time (SQLite), holds the store's run lock for the whole run; when another process holds
+    it (and ``wait`` runs out), nothing is done and the code is ``EXIT_BUSY``. Where runs share
+    the store (PostgreSQL), they share the due feeds, and a run that finds another building the
+    site leaves the build to it (``wait``: waits for it instead). Off a terminal, a line every
+    ``progress_every`` seconds says what the run is doing (``Heartbeat``)."""
     from .. import pipeline
-    from ..store import Store
+    from ..store import open_store
 
     started = time.monotonic()
-    with Store(config.storage.path) as store, _locked(store, wait), \
+    with open_store(config.storage) as store, _locked(store, wait), \
             Heartbeat(quiet, every=progress_every) as beat:
         total = sum(1 for f in config.feeds if feed_ids is None or f.id in feed_ids)
         progress = Progress(total, quiet, verbose)
@@ -268,16 +283,13 @@ def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True,
                                            on_stage=on_stage)
         pages = "site not rendered"
         if render:
-            if (changed or store.site_stale() or not (config.site.output / "index.html").exists()
-                    or pipeline.site_outdated(config, store)):
-                result = pipeline.build_site(config, store, on_stage=on_stage)
-                pages = pages_line(result, config.site.output)
-            else:
-                pages = "nothing changed, site left as it was"
+            pages = _build(config, store, changed and not store.shares_feeds, wait, on_stage)
         unwell = _unwell_feeds(config, store, feed_ids, summary)
     skipped = f"{summary.feeds_skipped} not due"
     if unwell:
         skipped += f" ({', '.join(f'{n} {word}' for word, n in unwell.items())})"
+    if summary.feeds_elsewhere:
+        skipped += f", {summary.feeds_elsewhere} fetched by other runs"
     pruned = (f"; {plural(summary.pruned_entries, 'old entry', 'old entries')} deleted "
               f"(storage.keep_days)" if summary.pruned_entries else "")
     line = (f"{plural(summary.feeds_ok, 'feed', 'feeds')} ok, {summary.feeds_not_modified} not "
@@ -291,17 +303,39 @@ def run_once(config, *, force: bool = False, feed_ids=None, render: bool = True,
     return EXIT_OK, line
 
 
+def _build(config, store, changed: bool, wait: float | None, on_stage) -> str:
+    """Build the site when something it shows changed; returns what was done, in words. Where
+    runs share the store, one builds at a time: a run that finds another building leaves the
+    build to it (or, with ``wait``, waits and builds what that build did not show)."""
+    from .. import pipeline
+    from ..store import exclusive
+
+    try:
+        with exclusive(store, "build", wait):
+            if not (changed or store.site_stale() or not (config.site.output / "index.html").exists()
+                    or pipeline.site_outdated(config, store)):
+                return "nothing changed, site left as it was"
+            result = pipeline.build_site(config, store, on_stage=on_stage)
+    except Busy as e:  # the holder, or the next run, builds what this one stored
+        return f"site left to the build in progress ({e.holder.describe()})"
+    return pages_line(result, config.site.output)
+
+
 def pages_line(result, output) -> str:
     return (f"{plural(result.pages_written, 'page', 'pages')} written, "
             f"{result.pages_unchanged} unchanged, into {output}")
 class _locked:
-    """Hold ``store``'s run lock (see ``store.lock``), saying so when we wait for it."""
+    """Hold ``store``'s run lock (see ``store.lock``), saying so when we wait for it. A store
+    that several runs share has no run lock: they take turns at grouping and building only
+    (``store.exclusive``)."""
 
     def __init__(self, store, wait: float | None):
-        self.lock = store.lock("run")
+        self.lock = None if store.shares_feeds else store.lock("run")
         self.wait = wait
 
     def __enter__(self):
+        if self.lock is None:
+            return None
         try:
             self.lock.acquire(0)
         except Busy as e:
@@ -313,7 +347,8 @@ class _locked:
         return self.lock
 
     def __exit__(self, *exc) -> None:
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def _unwell_feeds(config, store, feed_ids, summary) -> dict[str, int]:
@@ -355,17 +390,20 @@ def cmd_run(args) -> int:
 
 def cmd_render(args) -> int:
     from .. import pipeline, refile
-    from ..store import Store
+    from ..store import exclusive, open_store, store_exists
 
     config = _load(args)
-    if not config.storage.path.exists():
-        raise StoreError(f"{config.storage.path}: no store yet — run 'aggregator run' first")
-    with Store(config.storage.path) as store, _locked(store, _wait(args)), \
-            Heartbeat(args.quiet) as beat:
+    if not store_exists(config.storage):
+        raise StoreError(f"{_store_name(config.storage)}: no store yet — run 'aggregator run' first")
+    with open_store(config.storage) as store, _locked(store, _wait(args)), \
+            exclusive(store, "build", _wait(args)), Heartbeat(args.quiet) as beat:
         # the config's topics may have changed since the run
         refresh = CountBar(REFRESH_LABEL, args.quiet)
         beat.at("checking the topics of stored entries", refresh.describe)
-        refile.refile_topics(config, store, on_refresh=refresh)
+        with exclusive(store, "topics"):
+            refile.refile_topics(config, store, on_refresh=refresh)
+        # entries a killed run (or, on a shared store, a run still fetching) left ungrouped
+        pipeline.group_stories(store, pipeline.utcnow(), beat.at)
         result = pipeline.build_site(config, store, on_stage=beat.at)
     if args.quiet < 1:
         print(pages_line(result, config.site.output))

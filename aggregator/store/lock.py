@@ -2,9 +2,10 @@
 
 The lock is a small interface (``acquire`` / ``release``, or ``with``), so that each store keeps
 it where it can: beside a SQLite file an OS file lock (``FileLock``: ``fcntl.flock`` on
-``<store>.<name>.lock``, released by the kernel when its process ends, ``kill -9`` included).
-The lock file also says who holds it (pid, command, since when), for the message a second run
-prints.
+``<store>-<name>.lock``, released by the kernel when its process ends, ``kill -9`` included);
+in PostgreSQL an advisory lock (``postgres.AdvisoryLock``, released by the server when its
+holder's connection ends). Each says who holds it (pid, command, since when), for the message a
+second run prints.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ class Holder:
     pid: int | None = None
     command: str = ""
     since: str = ""  # ISO time the lock was taken
+    host: str = ""  # the machine it runs on, when another one may (PostgreSQL)
 
     def describe(self) -> str:
         who = f"pid {self.pid}" if self.pid else "another process"
+        if self.host:
+            who += f" on {self.host}"
         return f"{who}, since {self.since[:19].replace('T', ' ')} UTC" if self.since else who
 
 

@@ -78,12 +78,20 @@ _EN_STOP = frozenset(
 class StoryItem:
     """One entry as story grouping sees it."""
 
-    key: int  # the entry's row id
+    key: int  # the entry's key in its store
     lang: str  # detected language
     link: str | None  # the entry's link as given
     published: datetime  # publication time (UTC)
     features: bytes  # story_key_features(...) as stored; b"" when unknown
     story: str | None = None  # story id already assigned (recent entries), None for new ones
+    own_story: str = ""  # the id of the story it founds when it joins none: story_id(feed, guid)
+
+
+def story_id(feed_id: str, guid: str) -> str:
+    """The id of a story its first entry founds: from the entry's feed and guid, so it is the
+    same whichever store, run or worker grouped it (and survives ``aggregator migrate``)."""
+    digest = hashlib.blake2b(f"{feed_id}\n{guid}".encode("utf-8"), digest_size=8).hexdigest()
+    return f"s{digest}"
 
 
 def _h64(s: str) -> int:
@@ -234,7 +242,8 @@ def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem], *,
                    corpus: tuple[Counter[int], int] | None = None) -> dict[int, str]:
     """Story ids for the new items (and for recent ones that have none yet), by entry key.
 
-    A new story's id is ``"s<key>"`` of its first entry, so ids are stable across runs.
+    A new story's id is its first entry's ``own_story`` (``story_id`` of its feed and guid;
+    ``"s<key>"`` for an item without one), so ids are stable across runs and stores.
     ``corpus`` (from :func:`term_counts`) gives the document frequencies to weigh words by;
     without it they are counted over the new items and the recent ones in their window.
     """
@@ -324,7 +333,7 @@ def assign_stories(new: Sequence[StoryItem], recent: Sequence[StoryItem], *,
                 found = _best_match(item, p, vector, index, items, story, df, common, parsed)
             if found is None and p.emb is not None and embedded is not None:
                 found = embedded.best_story(p.emb, item)
-        sid = found or f"s{item.key}"
+        sid = found or item.own_story or f"s{item.key}"
         out[item.key] = story[item.key] = sid
         if p is not None:
             if p.link_hash:
