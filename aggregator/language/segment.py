@@ -23,7 +23,11 @@ from .script import SCRIPT_LANG, runs
 
 MIN_WORDS = 3  # a switch of fewer words (a name, an acronym, "SLAF") is not a segment
 MIN_LATIN_CONF = 0.9  # both sides of a Latin switch must be this sure
-_PIECE = re.compile(r"[^\n.!?।]*(?:[.!?।]+(?=\s|$)|\n+|$)")
+# where a sentence or a line ends: end punctuation before a space (not the dots of "U.S." or
+# "3.5"), or a line break. Pieces are cut after each, so every character is in one piece (a
+# pattern matching whole pieces backtracked over every dot not followed by a space: a
+# millisecond a text, the most of detecting a long entry's language).
+_END = re.compile(r"[.!?।]+(?=\s|$)|\n+")
 _WORD = re.compile(r"\S+")
 
 LangOf = Callable[[str], Optional[str]]
@@ -39,18 +43,21 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence or line of ``text``, as ``pieces`` cuts it."""
-    return [(m.start(), m.end()) for m in _PIECE.finditer(text) if m.start() != m.end()]
+    out = []
+    start = 0
+    for m in _END.finditer(text):
+        out.append((start, m.end()))
+        start = m.end()
+    if start < len(text):
+        out.append((start, len(text)))
+    return out
 
 
 def pieces(text: str, lang_of: LangOf) -> list[Segment]:
     """Segments by sentence/paragraph; ``lang_of(piece)`` is None for a piece with too little
     signal, which joins the previous piece (or the next one at the start). Empty when the
     text has one language."""
-    found: list[tuple[int, int, str | None]] = []
-    for m in _PIECE.finditer(text):
-        s, e = m.start(), m.end()
-        if s != e:
-            found.append((s, e, lang_of(m.group())))
+    found = [(s, e, lang_of(text[s:e])) for s, e in sentences(text)]
     if len({p[2] for p in found if p[2]}) < 2:
         return []
     segs: list[list] = []
